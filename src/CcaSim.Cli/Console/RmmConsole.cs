@@ -1,0 +1,281 @@
+using CcaSim.Platform;
+using CcaSim.Platform.Memory;
+using CcaSim.Platform.Monitor;
+
+namespace CcaSim.Cli.Console;
+
+/// <summary>
+/// <c>ccasim rmm</c>: drives an RMM the way a host kernel would, one command a line, through the SMC conduit
+/// and the host's view of non-secure memory only. Every line's result is printed at once, in a fixed format:
+/// <c>R x0..x4</c>, <c>V value</c>, <c>D bytes</c>, <c>B base</c>, or <c>E reason</c>; bad lines never stop a run.
+/// </summary>
+internal sealed class RmmConsole
+{
+    private const int MaxTokens = 16;
+    private const int MaxDumpLength = 1 << 20;
+
+    private readonly CcaPlatform _platform;
+    private readonly SecureMonitor _monitor;
+    private readonly MemoryAccessor _host;
+    private readonly TextWriter _out;
+    private readonly ulong _poolBase;
+    private readonly char[] _hex = new char[32];
+
+    public RmmConsole(CcaPlatform platform, TextWriter output)
+    {
+        _platform = platform;
+        _monitor = platform.Monitor;
+        _host = platform.HostMemory;
+        _out = output;
+        _poolBase = platform.Memory.Base;
+    }
+
+    /// <summary>Number of lines that printed an <c>E</c> result.</summary>
+    public int Errors { get; private set; }
+
+    public void Run(TextReader input)
+    {
+        Span<Range> tokens = stackalloc Range[MaxTokens + 1];
+        string? line;
+        while ((line = input.ReadLine()) is not null)
+        {
+            ReadOnlySpan<char> text = line.AsSpan().Trim();
+            if (text.IsEmpty || text[0] == '#')
+            {
+                continue;
+            }
+
+            int n = text.SplitAny(tokens, " \t", StringSplitOptions.RemoveEmptyEntries);
+            Execute(text, tokens[..n]);
+        }
+
+        _out.Flush();
+    }
+
+    private void Execute(ReadOnlySpan<char> line, ReadOnlySpan<Range> t)
+    {
+        ReadOnlySpan<char> word = line[t[0]];
+        switch (word)
+        {
+            case "smc":
+                Smc(line, t);
+                break;
+            case "w64":
+                if (Arity(line, t, 2, 2) && Value(line, t[1], out ulong wa) && Value(line, t[2], out ulong wv))
+                {
+                    Memory(_host.TryWrite64(wa, wv), wa, 'W', 0);
+                }
+
+                break;
+            case "r64":
+                if (Arity(line, t, 1, 1) && Value(line, t[1], out ulong ra))
+                {
+                    MemoryAccessStatus status = _host.TryRead64(ra, out ulong rv);
+                    Memory(status, ra, 'V', rv);
+                }
+
+                break;
+            case "zero":
+                if (Arity(line, t, 1, 1) && Value(line, t[1], out ulong za))
+                {
+                    ulong length = PhysicalMemory.GranuleSize - (za & (PhysicalMemory.GranuleSize - 1));
+                    Memory(_host.TryZero(za, length), za, 'W', 0);
+                }
+
+                break;
+            case "dump":
+                Dump(line, t);
+                break;
+            case "base":
+                if (Arity(line, t, 0, 0))
+                {
+                    _out.Write("B ");
+                    Hex(_poolBase);
+                    _out.Write('\n');
+                }
+
+                break;
+            case "rsi":
+                if (Arity(line, t, 1, 11) && Fid(line, t[1], rsi: true, out _) && Values(line, t[2..]))
+                {
+                    Error("unsupported");
+                }
+
+                break;
+            case "irq":
+                if (Arity(line, t, 1, 1) && (line[t[1]] is "0" or "1"))
+                {
+                    Error("unsupported");
+                }
+                else if (t.Length == 2)
+                {
+                    Error("badarg", line[t[1]]);
+                }
+
+                break;
+            default:
+                Error("unknown", word);
+                break;
+        }
+    }
+
+    private void Smc(ReadOnlySpan<char> line, ReadOnlySpan<Range> t)
+    {
+        if (!Arity(line, t, 1, 7) || !Fid(line, t[1], rsi: false, out ulong fid))
+        {
+            return;
+        }
+
+        SmcRegisters regs = default;
+        regs[0] = fid;
+        for (int i = 2; i < t.Length; i++)
+        {
+            if (!Value(line, t[i], out ulong v))
+            {
+                return;
+            }
+
+            regs[i - 1] = v;
+        }
+
+        _monitor.Smc(ref regs);
+        _out.Write('R');
+        for (int i = 0; i < 5; i++)
+        {
+            _out.Write(' ');
+            Hex(regs[i]);
+        }
+
+        _out.Write('\n');
+    }
+
+    private void Dump(ReadOnlySpan<char> line, ReadOnlySpan<Range> t)
+    {
+        if (!Arity(line, t, 2, 2) || !Value(line, t[1], out ulong addr) || !Value(line, t[2], out ulong length))
+        {
+            return;
+        }
+
+        if (length > MaxDumpLength)
+        {
+            Error("badarg", line[t[2]]);
+            return;
+        }
+
+        byte[] bytes = new byte[(int)length];
+        MemoryAccessStatus status = _host.TryRead(addr, bytes);
+        if (status != MemoryAccessStatus.Ok)
+        {
+            Memory(status, addr, 'D', 0);
+            return;
+        }
+
+        _out.Write("D ");
+        _out.Write(Convert.ToHexStringLower(bytes));
+        _out.Write('\n');
+    }
+
+    private void Memory(MemoryAccessStatus status, ulong addr, char kind, ulong value)
+    {
+        if (status == MemoryAccessStatus.Ok)
+        {
+            if (kind == 'V')
+            {
+                _out.Write("V ");
+                Hex(value);
+                _out.Write('\n');
+            }
+
+            return;
+        }
+
+        Errors++;
+        _out.Write(status == MemoryAccessStatus.GranuleProtectionFault ? "E gpf " : "E range ");
+        Hex(addr);
+        _out.Write('\n');
+    }
+
+    private bool Fid(ReadOnlySpan<char> line, Range r, bool rsi, out ulong fid)
+    {
+        ReadOnlySpan<char> word = line[r];
+        if (!rsi && FunctionNames.TryParseRmi(word, out uint named))
+        {
+            fid = named;
+            return true;
+        }
+
+        // Realm-side names (RSI_*, PSCI_*, SMCCC_*) belong to the realm side of the RMM, not yet built.
+        if (rsi && (word.StartsWith("RSI_") || word.StartsWith("PSCI_") || word.StartsWith("SMCCC_")))
+        {
+            fid = 0;
+            return true;
+        }
+
+        if (ScriptValues.TryParseNumber(word, out fid))
+        {
+            return true;
+        }
+
+        Error("badarg", word);
+        return false;
+    }
+
+    private bool Value(ReadOnlySpan<char> line, Range r, out ulong value)
+    {
+        if (ScriptValues.TryParseValue(line[r], _poolBase, out value))
+        {
+            return true;
+        }
+
+        Error("badarg", line[r]);
+        return false;
+    }
+
+    private bool Values(ReadOnlySpan<char> line, ReadOnlySpan<Range> rs)
+    {
+        foreach (Range r in rs)
+        {
+            if (!Value(line, r, out _))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private bool Arity(ReadOnlySpan<char> line, ReadOnlySpan<Range> t, int min, int max)
+    {
+        int args = t.Length - 1;
+        if (args >= min && args <= max)
+        {
+            return true;
+        }
+
+        Error("arity", line[t[0]]);
+        return false;
+    }
+
+    private void Error(string reason, ReadOnlySpan<char> detail = default)
+    {
+        Errors++;
+        _out.Write("E ");
+        _out.Write(reason);
+        if (!detail.IsEmpty)
+        {
+            _out.Write(' ');
+            _out.Write(detail);
+        }
+
+        _out.Write('\n');
+    }
+
+    private void Hex(ulong value)
+    {
+        value.TryFormat(_hex, out int n, "x", null);
+        _out.Write(_hex, 0, n);
+    }
+
+    /// <summary>The platform this console drives (tests read state through it).</summary>
+    public CcaPlatform Platform => _platform;
+}

@@ -1,0 +1,70 @@
+namespace CcaSim.Platform.Execution;
+
+/// <summary>
+/// The register context of a realm vCPU as the RMM keeps it in a REC: x0..x30, PC, PSTATE and the EL1
+/// system registers the RMM initialises. The engine behind <see cref="IRealmEngine"/> executes on it; the RMM owns it.
+/// </summary>
+public sealed class RealmVcpuContext
+{
+    /// <summary>x0..x30.</summary>
+    public ulong[] X { get; } = new ulong[31];
+
+    public ulong Pc { get; set; }
+
+    public ulong Pstate { get; set; }
+
+    public ulong SctlrEl1 { get; set; }
+
+    /// <summary>MPIDR_EL1 as the realm reads it.</summary>
+    public ulong MpidrEl1 { get; set; }
+}
+
+/// <summary>Why an engine stopped running a realm vCPU (DESIGN.md, the realm-execution seam).</summary>
+public enum RealmEventKind
+{
+    /// <summary>The realm executed SMC; the function id and arguments are in the context's registers.</summary>
+    Smc,
+
+    /// <summary>A stage-2 data abort (address, size, direction and register in the event).</summary>
+    DataAbort,
+
+    /// <summary>A stage-2 instruction abort.</summary>
+    InstructionAbort,
+
+    Wfi,
+    Wfe,
+
+    /// <summary>A trapped system-register access.</summary>
+    SysRegAccess,
+
+    /// <summary>A physical IRQ is pending for the PE.</summary>
+    Irq,
+
+    /// <summary>A physical FIQ is pending for the PE.</summary>
+    Fiq,
+
+    SError,
+}
+
+/// <summary>One event reported by an engine. Fields not relevant to <see cref="Kind"/> are zero.</summary>
+public readonly record struct RealmEvent(RealmEventKind Kind, ulong Ipa = 0, int AccessSize = 0, bool IsWrite = false, int Register = 0);
+
+/// <summary>
+/// The realm-execution seam: RMI_REC_ENTER hands a REC's context to an engine, which runs until an event.
+/// The RMM decides what the event means (handled inside, injected into the realm, or an exit to the host).
+/// </summary>
+public interface IRealmEngine
+{
+    RealmEvent Run(RealmVcpuContext context);
+}
+
+/// <summary>
+/// The engine of a realm with no code to execute: every entry ends at once because the PE has an FIQ to take,
+/// which the RMM reports to the host as an FIQ exit. Used until a scripted or CPU engine is plugged in.
+/// </summary>
+public sealed class IdleRealmEngine : IRealmEngine
+{
+    public static IdleRealmEngine Instance { get; } = new();
+
+    public RealmEvent Run(RealmVcpuContext context) => new(RealmEventKind.Fiq);
+}

@@ -1,0 +1,75 @@
+using CcaSim.Platform.Execution;
+using CcaSim.Rmm.Realms;
+
+namespace CcaSim.Rmm.Recs;
+
+/// <summary>REC states (rmm-1.0.md §5.3): RUNNING only while an RMI_REC_ENTER executes it.</summary>
+public enum RecState : byte
+{
+    Ready = 0,
+    Running = 1,
+}
+
+/// <summary>A Realm Execution Context: a realm vCPU's state, held in the REC granule (and its aux granules).</summary>
+internal sealed class Rec
+{
+    public Rec(Realm realm, ulong pa, ulong index, ulong mpidr, ulong[] aux)
+    {
+        Realm = realm;
+        Pa = pa;
+        Index = index;
+        Mpidr = mpidr;
+        Aux = aux;
+    }
+
+    public Realm Realm { get; }
+
+    public ulong Pa { get; }
+
+    /// <summary>REC index derived from the MPIDR (rmm-1.0.md §3.8).</summary>
+    public ulong Index { get; }
+
+    /// <summary>The RmiRecMpidr value given at creation.</summary>
+    public ulong Mpidr { get; }
+
+    public ulong[] Aux { get; }
+
+    public RecState State { get; set; }
+
+    public bool Runnable { get; set; }
+
+    public RealmVcpuContext Context { get; } = new();
+
+    /// <summary>A PSCI request the host must complete with RMI_PSCI_COMPLETE (set by the realm side).</summary>
+    public PendingPsci? PendingPsci { get; set; }
+
+    /// <summary>A RIPAS change the realm asked for and the host is working through (rmm-1.0.md §5.5).</summary>
+    public RipasChangeRequest? PendingRipas { get; set; }
+
+    /// <summary>ESR of the last exit, if it was an emulatable data abort (EMUL_MMIO / INJECT_SEA validity).</summary>
+    public bool LastExitWasEmulatableAbort { get; set; }
+
+    /// <summary>True if the last exit was a data abort at an unprotected IPA (INJECT_SEA validity).</summary>
+    public bool LastExitWasUnprotectedAbort { get; set; }
+
+    public ulong Gicv3Hcr { get; set; }
+
+    public ulong[] Gicv3Lrs { get; } = new ulong[16];
+}
+
+/// <summary>A PSCI call the host must complete: the function, the target REC index and, for CPU_ON, entry and context id.</summary>
+internal sealed record PendingPsci(uint FunctionId, ulong TargetIndex, ulong Entry = 0, ulong ContextId = 0);
+
+/// <summary>A RIPAS change request: [Base, Top) to <see cref="Value"/>; <see cref="Next"/> is the first address not yet changed.</summary>
+internal sealed class RipasChangeRequest
+{
+    public ulong Base { get; init; }
+
+    public ulong Top { get; init; }
+
+    public ulong Next { get; set; }
+
+    public Rtt.Ripas Value { get; init; }
+
+    public bool ChangeDestroyed { get; init; }
+}

@@ -1,0 +1,90 @@
+using CcaSim.Platform.Monitor;
+using CcaSim.Rmm.Recs;
+
+namespace CcaSim.Rmm;
+
+public sealed partial class RealmManagementMonitor
+{
+    internal const uint PsciCpuOn32 = 0x8400_0003;
+    internal const uint PsciCpuOn64 = 0xC400_0003;
+    internal const uint PsciAffinityInfo32 = 0x8400_0004;
+    internal const uint PsciAffinityInfo64 = 0xC400_0004;
+
+    internal const ulong PsciSuccess = 0;
+    internal const ulong PsciDenied = unchecked((ulong)-3L);
+    internal const ulong PsciAlreadyOn = unchecked((ulong)-4L);
+    internal const ulong PsciAffinityOn = 0;
+    internal const ulong PsciAffinityOff = 1;
+
+    /// <summary>
+    /// RMI_PSCI_COMPLETE (calling_rec, target_rec, status) (§3.22), all ERROR_INPUT in ACS order: alias,
+    /// calling_*, target_*, pending, owner, target (index ≠ requested MPIDR), status (not permitted). Effects §7.
+    /// </summary>
+    private ulong RmiPsciComplete(in SmcRegisters a)
+    {
+        ulong status = a[3];
+        if (a[1] == a[2])
+        {
+            return ErrorInput;
+        }
+
+        Rec? caller = FindRec(a[1]);
+        Rec? target = caller is null ? null : FindRec(a[2]);
+        if (caller is null || target is null)
+        {
+            return ErrorInput;
+        }
+
+        PendingPsci? request = caller.PendingPsci;
+        if (request is null || caller.State == RecState.Running || caller.Realm != target.Realm || target.Index != request.TargetIndex)
+        {
+            return ErrorInput;
+        }
+
+        bool cpuOn = request.FunctionId is PsciCpuOn32 or PsciCpuOn64;
+        bool permitted = status == PsciSuccess || (cpuOn && status == PsciDenied);
+        bool targetOn = target.Runnable || target.State == RecState.Running;
+
+        // Denying CPU_ON of a vCPU that is already on is not a permitted answer either.
+        if (!permitted || (cpuOn && targetOn && status == PsciDenied))
+        {
+            return ErrorInput;
+        }
+
+        ulong result;
+        if (!cpuOn)
+        {
+            result = targetOn ? PsciAffinityOn : PsciAffinityOff;
+        }
+        else if (targetOn)
+        {
+            result = PsciAlreadyOn;
+        }
+        else if (status == PsciDenied)
+        {
+            result = PsciDenied;
+        }
+        else
+        {
+            ResetForCpuOn(target, caller, request);
+            result = PsciSuccess;
+        }
+
+        caller.Context.X[0] = result;
+        caller.Context.X[1] = caller.Context.X[2] = caller.Context.X[3] = 0;
+        caller.PendingPsci = null;
+        return Success;
+    }
+
+    /// <summary>CPU_ON: the target restarts at the entry point with x0 = context id, EL1h masked, caller's SCTLR_EL1.EE.</summary>
+    private static void ResetForCpuOn(Rec target, Rec caller, PendingPsci request)
+    {
+        const ulong SctlrEe = 1UL << 25;
+        Array.Clear(target.Context.X);
+        target.Context.X[0] = request.ContextId;
+        target.Context.Pc = request.Entry;
+        target.Context.Pstate = ResetPstate;
+        target.Context.SctlrEl1 = ResetSctlrEl1 | (caller.Context.SctlrEl1 & SctlrEe);
+        target.Runnable = true;
+    }
+}

@@ -1,0 +1,113 @@
+using CcaSim.Platform.Monitor;
+using CcaSim.Rmm.Granules;
+using CcaSim.Rmm.Measurement;
+using CcaSim.Rmm.Realms;
+using CcaSim.Rmm.Recs;
+using CcaSim.Rmm.Rmi;
+
+namespace CcaSim.Rmm;
+
+public sealed partial class RealmManagementMonitor
+{
+    /// <summary>Only Aff0[3:0], Aff1, Aff2 and Aff3 may be set in an RmiRecMpidr (§3.8).</summary>
+    private const ulong MpidrValidMask = 0xFF_FF_FF_0F;
+
+    /// <summary>PSTATE at REC reset: EL1h, AArch64, D/A/I/F masked.</summary>
+    internal const ulong ResetPstate = 0x3C5;
+
+    /// <summary>SCTLR_EL1 at REC reset: RES1 bits only, MMU and caches off.</summary>
+    internal const ulong ResetSctlrEl1 = 0x30D0_0800;
+
+    /// <summary>
+    /// RMI_REC_CREATE (§3.8), ACS order: params_* → INPUT; rec_* → INPUT; rd_* → INPUT; realm_state → ERROR_REALM;
+    /// mpidr_index → INPUT; num_aux → INPUT; aux_align/aux_state → INPUT.
+    /// </summary>
+    private ulong RmiRecCreate(in SmcRegisters a)
+    {
+        ulong rd = a[1];
+        ulong recPa = a[2];
+        ulong paramsPa = a[3];
+        if (!IsNsGranule(paramsPa))
+        {
+            return ErrorInput;
+        }
+
+        ReadOnlySpan<byte> p = ReadNs(paramsPa);
+        if (!IsDelegated(recPa))
+        {
+            return ErrorInput;
+        }
+
+        Realm? realm = FindRealm(rd);
+        if (realm is null)
+        {
+            return ErrorInput;
+        }
+
+        if (realm.State != RealmState.New)
+        {
+            return ErrorRealm();
+        }
+
+        ulong mpidr = U64(p, RecParamsLayout.Mpidr);
+        if ((mpidr & ~MpidrValidMask) != 0 || MpidrToRecIndex(mpidr) != realm.RecCount || realm.RecCount >= Config.Features.MaxRecs)
+        {
+            return ErrorInput;
+        }
+
+        if (U64(p, RecParamsLayout.NumAux) != RecAuxCount)
+        {
+            return ErrorInput;
+        }
+
+        ulong[] aux = new ulong[RecAuxCount];
+        for (int i = 0; i < aux.Length; i++)
+        {
+            aux[i] = U64(p, RecParamsLayout.Aux + (8 * i));
+            if (!IsDelegated(aux[i]) || aux[i] == recPa || Array.IndexOf(aux, aux[i], 0, i) >= 0)
+            {
+                return ErrorInput;
+            }
+        }
+
+        ulong flags = U64(p, RecParamsLayout.Flags);
+        var rec = new Rec(realm, recPa, realm.RecCount, mpidr, aux)
+        {
+            Runnable = (flags & RecParamsLayout.FlagRunnable) != 0,
+        };
+        Span<ulong> gprs = stackalloc ulong[RecParamsLayout.NumGprs];
+        for (int i = 0; i < gprs.Length; i++)
+        {
+            gprs[i] = U64(p, RecParamsLayout.Gprs + (8 * i));
+            rec.Context.X[i] = gprs[i];
+        }
+
+        rec.Context.Pc = U64(p, RecParamsLayout.Pc);
+        rec.Context.Pstate = ResetPstate;
+        rec.Context.SctlrEl1 = ResetSctlrEl1;
+        rec.Context.MpidrEl1 = MpidrToMpidrEl1(mpidr);
+
+        // §8.3: only RUNNABLE RECs are measured, and creation order is part of the RIM.
+        if (rec.Runnable)
+        {
+            Measurements.ExtendRec(realm.HashAlgorithm, realm.Measurements[0], flags, rec.Context.Pc, gprs);
+        }
+
+        foreach (ulong auxPa in aux)
+        {
+            _granules.Transition(auxPa, GranuleState.Delegated, GranuleState.RecAux, rec);
+        }
+
+        _granules.Transition(recPa, GranuleState.Delegated, GranuleState.Rec, rec);
+        realm.RecCount++;
+        realm.LiveRecs++;
+        return Success;
+    }
+
+    /// <summary>REC index = Aff0[3:0] | Aff1 &lt;&lt; 4 | Aff2 &lt;&lt; 12 | Aff3 &lt;&lt; 20 (§3.8).</summary>
+    internal static ulong MpidrToRecIndex(ulong mpidr) =>
+        (mpidr & 0xF) | (((mpidr >> 8) & 0xFF) << 4) | (((mpidr >> 16) & 0xFF) << 12) | (((mpidr >> 24) & 0xFF) << 20);
+
+    /// <summary>MPIDR_EL1 keeps Aff0..Aff2 in place, moves Aff3 to [39:32] and sets RES1 bit 31.</summary>
+    internal static ulong MpidrToMpidrEl1(ulong mpidr) => (mpidr & 0xFF_FFFF) | (((mpidr >> 24) & 0xFF) << 32) | (1UL << 31);
+}

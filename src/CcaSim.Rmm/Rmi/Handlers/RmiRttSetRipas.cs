@@ -1,0 +1,97 @@
+using CcaSim.Platform.Monitor;
+using CcaSim.Rmm.Realms;
+using CcaSim.Rmm.Recs;
+using CcaSim.Rmm.Rtt;
+
+namespace CcaSim.Rmm;
+
+public sealed partial class RealmManagementMonitor
+{
+    /// <summary>
+    /// RMI_RTT_SET_RIPAS (rd, rec, base, top) (§3.21), ACS order: rd_* → INPUT; rec_* → INPUT; rec_owner →
+    /// ERROR_REC; REC running → ERROR_REC; size_valid → INPUT; base_bound (≠ the request's next address) →
+    /// INPUT; top_bound (past the request's top) → INPUT; base_align → ERROR_RTT(level); top_gran_align → INPUT;
+    /// no_progress → ERROR_RTT(level). Applies the pending request within one table; not measured.
+    /// </summary>
+    private ulong RmiRttSetRipas(in SmcRegisters a, ref SmcRegisters r)
+    {
+        ulong baseIpa = a[3];
+        ulong top = a[4];
+        Realm? realm = FindRealm(a[1]);
+        if (realm is null)
+        {
+            return ErrorInput;
+        }
+
+        Rec? rec = FindRec(a[2]);
+        if (rec is null)
+        {
+            return ErrorInput;
+        }
+
+        if (rec.Realm != realm || rec.State == RecState.Running)
+        {
+            return ErrorRec;
+        }
+
+        RipasChangeRequest? request = rec.PendingRipas;
+        if (top <= baseIpa || request is null || baseIpa != request.Next || top > request.Top)
+        {
+            return ErrorInput;
+        }
+
+        RttWalk walk = Walk(realm, baseIpa, 3);
+        if (!S2Geometry.IsAligned(baseIpa, walk.Level))
+        {
+            return ErrorRtt(walk.Level);
+        }
+
+        if (top % S2Geometry.Span(3) != 0)
+        {
+            return ErrorInput;
+        }
+
+        ulong span = S2Geometry.Span(walk.Level);
+        ulong addr = baseIpa;
+        for (int i = walk.Index; i < S2Geometry.EntriesPerTable && addr + span <= top; i++, addr += span)
+        {
+            RttEntry? changed = ChangeRipas(walk.Table[i], request);
+            if (changed is null)
+            {
+                break;
+            }
+
+            walk.Table.Set(i, changed.Value);
+        }
+
+        if (addr == baseIpa)
+        {
+            return ErrorRtt(walk.Level);
+        }
+
+        request.Next = addr;
+        r[1] = addr;
+        return Success;
+    }
+
+    /// <summary>The entry after applying the request, or null where processing must stop (§3.21).</summary>
+    private static RttEntry? ChangeRipas(RttEntry e, RipasChangeRequest request)
+    {
+        if (e.Hipas is not (Hipas.Unassigned or Hipas.Assigned))
+        {
+            return null;
+        }
+
+        if (e.Ripas == request.Value)
+        {
+            return e;
+        }
+
+        if (e.Ripas == Ripas.Destroyed && !request.ChangeDestroyed)
+        {
+            return null;
+        }
+
+        return e.Hipas == Hipas.Assigned ? RttEntry.Assigned(request.Value, e.Address) : RttEntry.Unassigned(request.Value);
+    }
+}
