@@ -93,6 +93,12 @@ public sealed partial class RealmManagementMonitor : ISmcHandler
     /// <summary>Number of VMIDs currently allocated to realms.</summary>
     public int VmidsInUse => _vmidInUse.Count(v => v);
 
+    /// <summary>Test access to a REC by its granule, for state the realm side would create (pending PSCI, RIPAS change).</summary>
+    internal Rec? RecAt(ulong pa) => FindRec(pa);
+
+    /// <summary>Test access to a realm by its RD granule.</summary>
+    internal Realm? RealmAt(ulong rd) => FindRealm(rd);
+
     private static RmiHandler?[] BuildDispatchTable()
     {
         var table = new RmiHandler?[RmiFidCount];
