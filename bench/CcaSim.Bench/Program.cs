@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using CcaSim.Platform;
+using CcaSim.Platform.Monitor;
+using CcaSim.Rmm;
+using CcaSim.Rmm.Rmi;
+
+namespace CcaSim.Bench;
+
+/// <summary>
+/// RMI throughput harness. <c>inproc</c>: runs each workload against the RMM in-process (SMCs through the
+/// monitor, no parsing) and prints the median commands/s. <c>scripts</c>: times <c>ccasim rmm</c> on the
+/// generated scripts, process start and output included. <c>gen</c>: writes the scripts.
+/// </summary>
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        string mode = args.Length > 0 ? args[0] : "inproc";
+        int runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 7;
+        string root = FindRoot();
+        switch (mode)
+        {
+            case "gen":
+                Generate(Path.Combine(root, "bench", "scripts"));
+                return 0;
+            case "inproc":
+                InProcess("delegate-pairs", Workloads.DelegatePairs().ToArray(), runs);
+                InProcess("realm-lifecycles", Workloads.Lifecycles().ToArray(), runs);
+                return 0;
+            case "scripts":
+                Script(root, "delegate-pairs.rmm", runs);
+                Script(root, "realm-lifecycles.rmm", runs);
+                return 0;
+            default:
+                Console.Error.WriteLine("usage: bench [inproc|scripts|gen] [runs]");
+                return 2;
+        }
+    }
+
+    private static void InProcess(string name, Step[] steps, int runs)
+    {
+        var times = new List<double>();
+        long smcs = steps.Count(s => !s.IsWrite);
+        for (int run = 0; run < runs + 1; run++)
+        {
+            var platform = new CcaPlatform();
+            RealmManagementMonitor.Boot(platform.Monitor);
+            ulong poolBase = platform.Memory.Base;
+            var sw = Stopwatch.StartNew();
+            foreach (Step s in steps)
+            {
+                if (s.IsWrite)
+                {
+                    platform.HostMemory.Write64(Resolve(s.Args[0], poolBase), Resolve(s.Args[1], poolBase));
+                    continue;
+                }
+
+                SmcRegisters r = default;
+                r[0] = s.Fid;
+                for (int i = 0; i < s.Args.Length; i++)
+                {
+                    r[i + 1] = Resolve(s.Args[i], poolBase);
+                }
+
+                platform.Monitor.Smc(ref r);
+                if (r[0] != 0)
+                {
+                    throw new InvalidOperationException($"{name}: {(RmiFunctionId)s.Fid} returned 0x{r[0]:x}");
+                }
+            }
+
+            sw.Stop();
+            if (run > 0)
+            {
+                times.Add(sw.Elapsed.TotalSeconds);
+            }
+        }
+
+        times.Sort();
+        double median = times[times.Count / 2];
+        Console.WriteLine($"{name,-18} in-process  {smcs,8} SMCs  median {median * 1000,8:F1} ms  {smcs / median,12:N0} commands/s  (runs {runs}, min {times[0] * 1000:F1} ms)");
+    }
+
+    private static void Script(string root, string file, int runs)
+    {
+        string script = Path.Combine(root, "bench", "scripts", file);
+        string ccasim = Path.Combine(root, "ccasim");
+        Run(ccasim, script); // warm: builds if stale
+        var times = new List<double>();
+        for (int i = 0; i < runs; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            Run(ccasim, script);
+            times.Add(sw.Elapsed.TotalSeconds);
+        }
+
+        times.Sort();
+        int lines = File.ReadLines(script).Count(l => l.StartsWith("smc", StringComparison.Ordinal));
+        Console.WriteLine($"{file,-22} ./ccasim rmm  {lines,8} SMCs  median wall {times[times.Count / 2] * 1000,8:F0} ms  (runs {runs}, min {times[0] * 1000:F0} ms, max {times[^1] * 1000:F0} ms)");
+    }
+
+    private static void Run(string ccasim, string script)
+    {
+        var psi = new ProcessStartInfo(ccasim, ["rmm", script]) { RedirectStandardOutput = true, UseShellExecute = false };
+        using Process p = Process.Start(psi)!;
+        int errors = 0;
+        string? line;
+        while ((line = p.StandardOutput.ReadLine()) is not null)
+        {
+            if (!line.StartsWith("R 0 ", StringComparison.Ordinal))
+            {
+                errors++;
+            }
+        }
+
+        p.WaitForExit();
+        if (p.ExitCode != 0 || errors != 0)
+        {
+            throw new InvalidOperationException($"{script}: exit {p.ExitCode}, {errors} unexpected lines");
+        }
+    }
+
+    private static void Generate(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        Write(Path.Combine(dir, "delegate-pairs.rmm"), "100,000 RMI_GRANULE_DELEGATE + RMI_GRANULE_UNDELEGATE pairs over distinct granules.", Workloads.DelegatePairs());
+        Write(Path.Combine(dir, "realm-lifecycles.rmm"), "2,000 realm lifecycles: delegate, REALM_CREATE, RTTs at levels 1-3, INIT_RIPAS, DATA_CREATE,\n# REC_CREATE with 16 aux granules, then everything destroyed in reverse and undelegated.", Workloads.Lifecycles());
+    }
+
+    private static void Write(string path, string title, IEnumerable<Step> steps)
+    {
+        using var w = new StreamWriter(path, false, new UTF8Encoding(false));
+        w.Write($"# {title}\n# Generated by `dotnet run --project bench/CcaSim.Bench -c Release -- gen`; every line prints R 0 ...\n");
+        foreach (Step s in steps)
+        {
+            w.Write(s.IsWrite ? "w64" : $"smc {FunctionName((RmiFunctionId)s.Fid)}");
+            foreach (ulong a in s.Args)
+            {
+                w.Write(' ');
+                w.Write(Format(a));
+            }
+
+            w.Write('\n');
+        }
+    }
+
+    private static string Format(ulong a)
+    {
+        if ((a & Workloads.Granule) == 0)
+        {
+            return a < 10 ? a.ToString(CultureInfo.InvariantCulture) : $"0x{a:x}";
+        }
+
+        ulong rel = a & ~Workloads.Granule;
+        ulong offset = rel & 0xFFF;
+        return offset == 0 ? $"g{rel >> 12}" : $"g{rel >> 12}+0x{offset:x}";
+    }
+
+    private static string FunctionName(RmiFunctionId id)
+    {
+        var sb = new StringBuilder();
+        string n = id.ToString();
+        for (int i = 0; i < n.Length; i++)
+        {
+            if (i > 0 && char.IsUpper(n[i]))
+            {
+                sb.Append('_');
+            }
+
+            sb.Append(char.ToUpperInvariant(n[i]));
+        }
+
+        return sb.ToString();
+    }
+
+    private static ulong Resolve(ulong a, ulong poolBase) => (a & Workloads.Granule) != 0 ? poolBase + (a & ~Workloads.Granule) : a;
+
+    private static string FindRoot()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "CcaSim.sln")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        return dir ?? throw new InvalidOperationException("run from inside the CcaSim repository");
+    }
+}
