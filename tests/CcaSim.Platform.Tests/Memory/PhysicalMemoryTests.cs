@@ -1,0 +1,58 @@
+using CcaSim.Platform.Memory;
+
+namespace CcaSim.Platform.Tests.Memory;
+
+public sealed class PhysicalMemoryTests
+{
+    [Fact]
+    public void Pool_Of64GiB_CommitsStorageOnlyForGranulesWritten()
+    {
+        var platform = new CcaPlatform(new PlatformOptions { MemoryBase = 0x8000_0000, MemorySize = 64UL << 30 });
+        ulong last = platform.Memory.End - 0x1000;
+
+        platform.HostMemory.Write64(platform.Memory.Base, 1);
+        platform.HostMemory.Write64(last + 0xFF8, 2);
+        ulong untouched = platform.HostMemory.Read64(platform.Memory.Base + (32UL << 30));
+
+        Assert.Equal(16UL << 20, platform.Memory.GranuleCount);
+        Assert.Equal(2, platform.Memory.CommittedGranules);
+        Assert.Equal(0UL, untouched);
+        Assert.Equal(2UL, platform.HostMemory.Read64(last + 0xFF8));
+    }
+
+    [Fact]
+    public void Zeroing_AWholeGranule_ReleasesItsStorage()
+    {
+        var platform = new CcaPlatform(new PlatformOptions { MemorySize = 1UL << 20 });
+        ulong pa = platform.Memory.Base + 0x3000;
+        platform.HostMemory.Write64(pa + 8, 0xAB);
+
+        Assert.Equal(MemoryAccessStatus.Ok, platform.HostMemory.TryZero(pa, 0x1000));
+
+        Assert.Equal(0, platform.Memory.CommittedGranules);
+        Assert.Equal(0UL, platform.HostMemory.Read64(pa + 8));
+    }
+
+    [Theory]
+    [InlineData(0UL, 0x1000UL)]
+    [InlineData(0x1000UL, 0x1001UL)]
+    [InlineData(0x800UL, 0x1000UL)]
+    [InlineData(0x1000UL, (1UL << 40) + 0x1000)]
+    public void Construction_WithBadGeometry_IsRefused(ulong basePa, ulong size)
+    {
+        Assert.ThrowsAny<ArgumentException>(() => new PhysicalMemory(basePa == 0 ? 0x1000 : basePa, basePa == 0 ? 0 : size));
+    }
+
+    [Theory]
+    [InlineData(0x8000_0000UL, 8UL, true)]
+    [InlineData(0x7FFF_FFF8UL, 8UL, false)]
+    [InlineData(0x8010_0000UL - 8, 8UL, true)]
+    [InlineData(0x8010_0000UL - 4, 8UL, false)]
+    [InlineData(ulong.MaxValue - 3, 8UL, false)]
+    public void Contains_ChecksBothEndsWithoutOverflow(ulong pa, ulong length, bool expected)
+    {
+        var memory = new PhysicalMemory(0x8000_0000, 1UL << 20);
+
+        Assert.Equal(expected, memory.Contains(pa, length));
+    }
+}
