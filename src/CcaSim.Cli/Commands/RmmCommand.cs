@@ -85,17 +85,14 @@ internal static class RmmCommand
                 return 2;
             }
 
-            CcaPlatform platform;
-            try
+            string? poolProblem = Platform.Memory.PhysicalMemory.Validate(basePa, size);
+            if (poolProblem is not null)
             {
-                platform = new CcaPlatform(new PlatformOptions { MemoryBase = basePa, MemorySize = size });
-            }
-            catch (ArgumentOutOfRangeException e)
-            {
-                err.WriteLine($"ccasim rmm: {e.Message.Split(" (Parameter")[0]}");
+                err.WriteLine($"ccasim rmm: {poolProblem}");
                 return 2;
             }
 
+            var platform = new CcaPlatform(new PlatformOptions { MemoryBase = basePa, MemorySize = size });
             RealmManagementMonitor.Boot(platform.Monitor, config);
             FileInfo? file = parse.GetValue(script);
             TextReader input;

@@ -21,20 +21,32 @@ public sealed class PhysicalMemory
 
     public PhysicalMemory(ulong basePa, ulong size)
     {
-        if (size == 0 || size % GranuleSize != 0 || size > MaxSize)
+        string? problem = Validate(basePa, size);
+        if (problem is not null)
         {
-            throw new ArgumentOutOfRangeException(nameof(size), $"size must be a non-zero multiple of 4 KiB, at most 1 TiB (was 0x{size:x})");
-        }
-
-        if (basePa % GranuleSize != 0 || basePa + size < basePa || basePa + size > 1UL << 52)
-        {
-            throw new ArgumentOutOfRangeException(nameof(basePa), $"base must be 4 KiB aligned and the pool must end below 2^52 (was 0x{basePa:x})");
+            throw new ArgumentOutOfRangeException(nameof(size), problem);
         }
 
         Base = basePa;
         Size = size;
         GranuleCount = size >> GranuleShift;
         _chunks = new byte[]?[]?[(GranuleCount + ChunkGranules - 1) >> ChunkShift];
+    }
+
+    /// <summary>Why a pool of this base and size cannot exist, or null when it can.</summary>
+    public static string? Validate(ulong basePa, ulong size)
+    {
+        if (size == 0 || size % GranuleSize != 0 || size > MaxSize)
+        {
+            return $"pool size must be a non-zero multiple of 4 KiB, at most 1 TiB (was 0x{size:x})";
+        }
+
+        if (basePa % GranuleSize != 0 || basePa + size < basePa || basePa + size > 1UL << 52)
+        {
+            return $"pool base must be 4 KiB aligned and the pool must end below 2^52 (was 0x{basePa:x})";
+        }
+
+        return null;
     }
 
     /// <summary>Physical address of the first granule.</summary>
