@@ -21,6 +21,16 @@ public sealed class RmmTestHost
     private static long s_invariantChecks;
     private int _nextGranule;
 
+    static RmmTestHost()
+    {
+        // Lets a run report how many invariant checks it made: CCASIM_INVARIANT_COUNT_FILE=path ./scripts/test.sh
+        string? report = Environment.GetEnvironmentVariable("CCASIM_INVARIANT_COUNT_FILE");
+        if (!string.IsNullOrEmpty(report))
+        {
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => File.WriteAllText(report, $"{InvariantChecks}\n");
+        }
+    }
+
     public RmmTestHost(RmmConfig? config = null, PlatformOptions? platform = null)
     {
         Platform = new CcaPlatform(platform ?? new PlatformOptions { MemoryBase = PoolBase, MemorySize = PoolSize });
