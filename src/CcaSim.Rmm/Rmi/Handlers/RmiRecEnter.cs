@@ -95,13 +95,21 @@ public sealed partial class RealmManagementMonitor
 
         rec.LastExitWasEmulatableAbort = false;
         rec.LastExitWasUnprotectedAbort = false;
-        WriteExit(runPa, rec, reason);
-        return Success;
+        return WriteExit(runPa, rec, reason) ? Success : ErrorInput;
     }
 
-    /// <summary>Zeroes the exit half of RmiRecRun, then fills the reason and the state every exit carries.</summary>
-    private void WriteExit(ulong runPa, Rec rec, RecExitReason reason)
+    /// <summary>
+    /// Zeroes the exit half of RmiRecRun, then fills the reason and the state every exit carries. The run granule
+    /// was NS at entry, but the host (on another PE) may have delegated it while the REC ran: the write is an NS
+    /// access, so it must fail rather than land in a Realm granule; the command then returns ERROR_INPUT (§3.10).
+    /// </summary>
+    private bool WriteExit(ulong runPa, Rec rec, RecExitReason reason)
     {
+        if (!IsNsGranule(runPa))
+        {
+            return false;
+        }
+
         Span<byte> exit = stackalloc byte[RecRunLayout.Size - RecRunLayout.Exit];
         exit.Clear();
         exit[RecRunLayout.ExitReason - RecRunLayout.Exit] = (byte)reason;
@@ -111,8 +119,8 @@ public sealed partial class RealmManagementMonitor
             BinaryPrimitives.WriteUInt64LittleEndian(exit[(RecRunLayout.ExitGicv3Lrs - RecRunLayout.Exit + (8 * i))..], rec.Gicv3Lrs[i]);
         }
 
-        // The run granule was checked NS at entry; nothing the realm does can change its PAS.
         _memory.Write(runPa + RecRunLayout.Exit, exit);
+        return true;
     }
 
     /// <summary>
