@@ -154,4 +154,23 @@ public sealed class RmiRttMapUnprotectedTests
         host.AssertEntry(realm, NsHalf, 2, 2, RmiRttEntryState.Unassigned, 0, Ripas.Empty);
         RmmTestHost.Expect(host.MapNs(realm.Rd, NsHalf, 2, L2Span | NsAttrs), RmiStatus.Success);
     }
+
+    /// <summary>§3.17 host descriptor: with LPA2, bits [49:48] and [9:8] carry OA[49:48] and OA[51:50]; without it they are invalid.</summary>
+    [Fact]
+    public void RttMapUnprotected_WithLpa2_AcceptsHighOaBitsAndReadsThemBack()
+    {
+        var host = new RmmTestHost();
+        RealmHandle plain = host.CreateRealm(new RealmParams { Vmid = 1 });
+        RealmHandle lpa2 = host.CreateRealm(new RealmParams { Vmid = 2, Flags = RealmParamsLayout.FlagLpa2 });
+        host.CreateRtts(plain, Base, 3);
+        host.CreateRtts(lpa2, Base, 3);
+        ulong desc = (1UL << 49) | (0b01UL << 8) | 0x9000_0000 | NsAttrs;
+
+        RmmTestHost.Expect(host.MapNs(plain.Rd, Ipa, 3, desc), RmiStatus.ErrorInput);
+        RmmTestHost.Expect(host.MapNs(plain.Rd, Ipa, 3, (0b01UL << 8) | 0x9000_0000 | NsAttrs), RmiStatus.ErrorInput);
+        RmmTestHost.Expect(host.MapNs(lpa2.Rd, Ipa, 3, desc), RmiStatus.Success);
+
+        host.AssertEntry(lpa2, Ipa, 3, 3, RmiRttEntryState.Assigned, desc, Ripas.Empty);
+        host.AssertEntry(plain, Ipa, 3, 3, RmiRttEntryState.Unassigned, 0, Ripas.Empty);
+    }
 }
