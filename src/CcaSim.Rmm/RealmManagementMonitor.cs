@@ -26,6 +26,7 @@ public sealed partial class RealmManagementMonitor : ISmcHandler
     private readonly RealmWorldMemory _memory;
     private readonly GranuleTable _granules;
     private readonly bool[] _vmidInUse;
+    private int _vmidsAllocated;
     private readonly Func<ulong, RttTable> _tableAt;
 
     private RealmManagementMonitor(SecureMonitor monitor, RmmConfig config)
@@ -91,7 +92,7 @@ public sealed partial class RealmManagementMonitor : ISmcHandler
     public long GranuleCount(GranuleState state) => _granules.Count(state);
 
     /// <summary>Number of VMIDs currently allocated to realms.</summary>
-    public int VmidsInUse => _vmidInUse.Count(v => v);
+    public int VmidsInUse => _vmidsAllocated;
 
     /// <summary>Test access to a REC by its granule, for state the realm side would create (pending PSCI, RIPAS change).</summary>
     internal Rec? RecAt(ulong pa) => FindRec(pa);

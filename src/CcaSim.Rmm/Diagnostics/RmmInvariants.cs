@@ -105,12 +105,17 @@ public sealed partial class RealmManagementMonitor
             }
         }
 
-        for (int v = 0; v < _vmidInUse.Length; v++)
+        foreach (int v in vmids)
         {
-            if (_vmidInUse[v] != vmids.Contains(v))
+            if (!_vmidInUse[v])
             {
-                errors.Add($"VMID {v} is {(_vmidInUse[v] ? "allocated" : "free")} but {(vmids.Contains(v) ? "a realm uses it" : "no realm uses it")}");
+                errors.Add($"VMID {v} is used by a realm but not allocated");
             }
+        }
+
+        if (_vmidsAllocated != vmids.Count)
+        {
+            errors.Add($"{_vmidsAllocated} VMIDs are allocated but {vmids.Count} realms exist");
         }
 
         return errors;

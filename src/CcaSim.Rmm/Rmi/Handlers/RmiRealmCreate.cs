@@ -131,6 +131,7 @@ public sealed partial class RealmManagementMonitor
 
         Measurements.InitRim(realm.HashAlgorithm, flags, s2sz, sveVl, numBps, numWps, pmuNumCtrs, realm.Measurements[0]);
         _vmidInUse[vmid] = true;
+        _vmidsAllocated++;
         _granules.Transition(rd, GranuleState.Delegated, GranuleState.Rd, realm);
         return Success;
     }

@@ -32,6 +32,7 @@ public sealed partial class RealmManagementMonitor
         }
 
         _vmidInUse[realm.Vmid] = false;
+        _vmidsAllocated--;
         _memory.ZeroGranule(rd);
         _granules.Transition(rd, GranuleState.Rd, GranuleState.Delegated);
         return Success;
