@@ -101,6 +101,24 @@ internal static class DataRipasHelpers
         return Assign(host, realm, ipa);
     }
 
+    /// <summary>
+    /// An ASSIGNED EMPTY 2 MiB block at <paramref name="ipa"/> (RTT_FOLD of 512 contiguous DATA_CREATE_UNKNOWN
+    /// pages, rmm-1.0.md §3.16); returns the block's PA.
+    /// </summary>
+    public static ulong FoldAssignedBlock(RmmTestHost host, RealmHandle realm, ulong ipa)
+    {
+        host.CreateRtts(realm, ipa, 3);
+        ulong first = host.DelegatedRun(512, L2Span);
+        for (ulong i = 0; i < 512; i++)
+        {
+            RmmTestHost.Expect(DataCreateUnknown(host, realm, first + (i * L3Span), ipa + (i * L3Span)), RmiStatus.Success);
+        }
+
+        RmmTestHost.Expect(host.Smc(RmiFunctionId.RmiRttFold, realm.Rd, ipa, 3), RmiStatus.Success);
+        Assert.Equal((2, RmiRttEntryState.Assigned, first, (ulong)Ripas.Empty), host.ReadEntry(realm, ipa, 3));
+        return first;
+    }
+
     public static void Activate(RmmTestHost host, RealmHandle realm) =>
         RmmTestHost.Expect(host.Smc(RmiFunctionId.RmiRealmActivate, realm.Rd), RmiStatus.Success);
 

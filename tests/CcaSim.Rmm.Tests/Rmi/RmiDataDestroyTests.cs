@@ -202,18 +202,4 @@ public sealed class RmiDataDestroyTests
 
         Assert.Equal((3, RmiRttEntryState.Assigned, data, (ulong)Ripas.Ram), host.ReadEntry(realm, TargetIpa, 3));
     }
-
-    /// <summary>Builds an ASSIGNED EMPTY 2 MiB block at <paramref name="ipa"/>: 512 contiguous pages, then RTT_FOLD.</summary>
-    private static void FoldAssignedBlock(RmmTestHost host, RealmHandle realm, ulong ipa)
-    {
-        host.CreateRtts(realm, ipa, 3);
-        ulong first = host.DelegatedRun(512, L2Span);
-        for (ulong i = 0; i < 512; i++)
-        {
-            RmmTestHost.Expect(DataCreateUnknown(host, realm, first + (i * L3Span), ipa + (i * L3Span)), RmiStatus.Success);
-        }
-
-        RmmTestHost.Expect(host.Smc(RmiFunctionId.RmiRttFold, realm.Rd, ipa, 3), RmiStatus.Success);
-        Assert.Equal((2, RmiRttEntryState.Assigned, first, (ulong)Ripas.Empty), host.ReadEntry(realm, ipa, 3));
-    }
 }
