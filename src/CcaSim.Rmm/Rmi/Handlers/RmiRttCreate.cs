@@ -24,17 +24,12 @@ public sealed partial class RealmManagementMonitor
             return ErrorInput;
         }
 
-        if (level <= realm.StartLevel || level > 3)
+        if (!IsValidChildTable(realm, level, ipa))
         {
             return ErrorInput;
         }
 
         int childLevel = (int)level;
-        if (!S2Geometry.IsAligned(ipa, childLevel - 1) || ipa >= realm.IpaSize)
-        {
-            return ErrorInput;
-        }
-
         if (!IsDelegated(rttPa) || (rttPa >= PaLimitWithoutLpa2 && !realm.Lpa2))
         {
             return ErrorInput;
@@ -92,17 +87,12 @@ public sealed partial class RealmManagementMonitor
             return ErrorInput;
         }
 
-        if (level <= realm.StartLevel || level > 3)
+        if (!IsValidChildTable(realm, level, ipa))
         {
             return ErrorInput;
         }
 
         int childLevel = (int)level;
-        if (!S2Geometry.IsAligned(ipa, childLevel - 1) || ipa >= realm.IpaSize)
-        {
-            return ErrorInput;
-        }
-
         walk = Walk(realm, ipa, childLevel - 1);
         if (walk.Level != childLevel - 1)
         {
@@ -117,4 +107,11 @@ public sealed partial class RealmManagementMonitor
         child = TableAt(walk.Entry.Address);
         return Success;
     }
+
+    /// <summary>
+    /// level_bound, ipa_align, ipa_bound of the table commands (§3.14–§3.16): a child level in (start, 3],
+    /// an IPA aligned to the child table's span (an entry of level − 1) inside the IPA space.
+    /// </summary>
+    private static bool IsValidChildTable(Realm realm, long level, ulong ipa) =>
+        level > realm.StartLevel && level <= 3 && S2Geometry.IsAligned(ipa, (int)level - 1) && ipa < realm.IpaSize;
 }

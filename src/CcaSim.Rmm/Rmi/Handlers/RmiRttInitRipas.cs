@@ -1,6 +1,7 @@
 using CcaSim.Platform.Monitor;
 using CcaSim.Rmm.Measurement;
 using CcaSim.Rmm.Realms;
+using CcaSim.Rmm.Recs;
 using CcaSim.Rmm.Rtt;
 
 namespace CcaSim.Rmm;
@@ -40,20 +41,7 @@ public sealed partial class RealmManagementMonitor
             return ErrorInput;
         }
 
-        ulong span = S2Geometry.Span(walk.Level);
-        ulong addr = baseIpa;
-        for (int i = walk.Index; i < S2Geometry.EntriesPerTable && addr + span <= top; i++, addr += span)
-        {
-            RttEntry e = walk.Table[i];
-            if (e.Hipas != Hipas.Unassigned || e.Ripas == Ripas.Destroyed)
-            {
-                break;
-            }
-
-            walk.Table.Set(i, RttEntry.Unassigned(Ripas.Ram));
-            Measurements.ExtendRipas(realm.HashAlgorithm, realm.Measurements[0], addr, addr + span);
-        }
-
+        ulong addr = ApplyRipas(realm, walk, baseIpa, top, request: null);
         if (addr == baseIpa)
         {
             return ErrorRtt(walk.Level);
@@ -61,5 +49,36 @@ public sealed partial class RealmManagementMonitor
 
         r[1] = addr;
         return Success;
+    }
+
+    /// <summary>
+    /// Walks consecutive entries of the one table the walk reached, from <paramref name="baseIpa"/> while each
+    /// entry fits below <paramref name="top"/>, and returns the first address not processed. A null
+    /// <paramref name="request"/> is RTT_INIT_RIPAS (§3.20: UNASSIGNED EMPTY/RAM → RAM, one RIM descriptor per
+    /// entry, already-RAM entries included); otherwise RTT_SET_RIPAS (§3.21, not measured).
+    /// </summary>
+    private static ulong ApplyRipas(Realm realm, in RttWalk walk, ulong baseIpa, ulong top, RipasChangeRequest? request)
+    {
+        ulong span = S2Geometry.Span(walk.Level);
+        ulong addr = baseIpa;
+        for (int i = walk.Index; i < S2Geometry.EntriesPerTable && addr + span <= top; i++, addr += span)
+        {
+            RttEntry e = walk.Table[i];
+            RttEntry? changed = request is not null ? ChangeRipas(e, request)
+                : e.Hipas == Hipas.Unassigned && e.Ripas != Ripas.Destroyed ? RttEntry.Unassigned(Ripas.Ram)
+                : null;
+            if (changed is null)
+            {
+                break;
+            }
+
+            walk.Table.Set(i, changed.Value);
+            if (request is null)
+            {
+                Measurements.ExtendRipas(realm.HashAlgorithm, realm.Measurements[0], addr, addr + span);
+            }
+        }
+
+        return addr;
     }
 }

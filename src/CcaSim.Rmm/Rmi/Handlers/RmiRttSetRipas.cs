@@ -51,19 +51,7 @@ public sealed partial class RealmManagementMonitor
             return ErrorInput;
         }
 
-        ulong span = S2Geometry.Span(walk.Level);
-        ulong addr = baseIpa;
-        for (int i = walk.Index; i < S2Geometry.EntriesPerTable && addr + span <= top; i++, addr += span)
-        {
-            RttEntry? changed = ChangeRipas(walk.Table[i], request);
-            if (changed is null)
-            {
-                break;
-            }
-
-            walk.Table.Set(i, changed.Value);
-        }
-
+        ulong addr = ApplyRipas(realm, walk, baseIpa, top, request);
         if (addr == baseIpa)
         {
             return ErrorRtt(walk.Level);
