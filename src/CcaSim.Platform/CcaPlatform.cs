@@ -1,3 +1,4 @@
+using CcaSim.Platform.Execution;
 using CcaSim.Platform.Memory;
 using CcaSim.Platform.Monitor;
 
@@ -60,6 +61,9 @@ public sealed class CcaPlatform
     public GranuleProtectionTable Gpt { get; }
 
     public SecureMonitor Monitor { get; }
+
+    /// <summary>Physical interrupt lines of the PE that runs realms.</summary>
+    public PhysicalInterrupts Interrupts { get; } = new();
 
     /// <summary>The normal world's view of memory: touching a Realm, Secure or Root granule is a granule protection fault.</summary>
     public MemoryAccessor HostMemory { get; }

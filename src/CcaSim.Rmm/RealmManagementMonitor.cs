@@ -94,6 +94,34 @@ public sealed partial class RealmManagementMonitor : ISmcHandler
     /// <summary>Number of VMIDs currently allocated to realms.</summary>
     public int VmidsInUse => _vmidsAllocated;
 
+    /// <summary>
+    /// A simulator-only debugging view: reads a realm's memory as the realm sees it (through its stage 2).
+    /// False if <paramref name="rd"/> is not an RD or any byte of the range is not mapped for the realm.
+    /// </summary>
+    public bool TryReadRealmMemory(ulong rd, ulong ipa, Span<byte> destination)
+    {
+        Realm? realm = FindRealm(rd);
+        if (realm is null)
+        {
+            return false;
+        }
+
+        RealmStage2 stage2 = Stage2Of(realm);
+        while (!destination.IsEmpty)
+        {
+            int n = (int)Math.Min((ulong)destination.Length, PhysicalMemory.GranuleSize - (ipa & (PhysicalMemory.GranuleSize - 1)));
+            if (!stage2.TryRead(ipa, destination[..n]))
+            {
+                return false;
+            }
+
+            destination = destination[n..];
+            ipa += (ulong)n;
+        }
+
+        return true;
+    }
+
     /// <summary>Test access to a REC by its granule, for state the realm side would create (pending PSCI, RIPAS change).</summary>
     internal Rec? RecAt(ulong pa) => FindRec(pa);
 

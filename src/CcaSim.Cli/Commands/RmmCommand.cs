@@ -28,7 +28,7 @@ internal static class RmmCommand
         var recsOrder = new Option<int?>("--max-recs-order") { Description = "Override MAX_RECS_ORDER (max RECs = 2^order - 1)." };
         var vmidBits = new Option<int>("--vmid-bits") { Description = "VMID width: 8 or 16.", DefaultValueFactory = _ => 16 };
 
-        var command = new Command("rmm", "Drive the RMM as a host would: one command a line (smc, w64, r64, zero, dump, base).")
+        var command = new Command("rmm", "Drive the RMM as a host would: one command a line (smc, w64, r64, zero, dump, base, rsi, irq, rdump).")
         {
             script, poolSize, poolBase, feat0, s2sz, lpa2, sve, sveVl, bps, wps, pmu, pmuCtrs, sha256, sha512, lrs, recsOrder, vmidBits,
         };
@@ -93,7 +93,7 @@ internal static class RmmCommand
             }
 
             var platform = new CcaPlatform(new PlatformOptions { MemoryBase = basePa, MemorySize = size });
-            RealmManagementMonitor.Boot(platform.Monitor, config);
+            RealmManagementMonitor rmm = RealmManagementMonitor.Boot(platform.Monitor, config);
             FileInfo? file = parse.GetValue(script);
             TextReader input;
             if (file is null || file.Name == "-")
@@ -113,7 +113,7 @@ internal static class RmmCommand
             using var output = new StreamWriter(System.Console.OpenStandardOutput(), bufferSize: 1 << 16) { AutoFlush = false };
             using (input)
             {
-                new RmmConsole(platform, output).Run(input);
+                new RmmConsole(platform, rmm, output).Run(input);
             }
 
             return 0;

@@ -1,13 +1,15 @@
 using CcaSim.Platform;
+using CcaSim.Platform.Execution;
 using CcaSim.Platform.Memory;
 using CcaSim.Platform.Monitor;
+using CcaSim.Rmm;
 
 namespace CcaSim.Cli.Console;
 
 /// <summary>
 /// <c>ccasim rmm</c>: drives an RMM the way a host kernel would, one command a line, through the SMC conduit
 /// and the host's view of non-secure memory only. Every line's result is printed at once, in a fixed format:
-/// <c>R x0..x4</c>, <c>V value</c>, <c>D bytes</c>, <c>B base</c>, or <c>E reason</c>; bad lines never stop a run.
+/// <c>R x0..x4</c>, <c>RSI x0..x4</c>, <c>V value</c>, <c>D bytes</c>, <c>B base</c>, or <c>E reason</c>; bad lines never stop a run.
 /// </summary>
 internal sealed class RmmConsole
 {
@@ -15,15 +17,21 @@ internal sealed class RmmConsole
     private const int MaxDumpLength = 1 << 20;
 
     private readonly CcaPlatform _platform;
+    private readonly RealmManagementMonitor _rmm;
+    private readonly ScriptedRealm _realm;
     private readonly SecureMonitor _monitor;
     private readonly MemoryAccessor _host;
     private readonly TextWriter _out;
     private readonly ulong _poolBase;
     private readonly char[] _hex = new char[32];
 
-    public RmmConsole(CcaPlatform platform, TextWriter output)
+    public RmmConsole(CcaPlatform platform, RealmManagementMonitor rmm, TextWriter output)
     {
         _platform = platform;
+        _rmm = rmm;
+        _realm = new ScriptedRealm(platform.Interrupts);
+        _realm.CallCompleted += PrintRealmCall;
+        rmm.Engine = _realm;
         _monitor = platform.Monitor;
         _host = platform.HostMemory;
         _out = output;
@@ -96,22 +104,21 @@ internal sealed class RmmConsole
 
                 break;
             case "rsi":
-                if (Arity(line, t, 1, 11) && Fid(line, t[1], rsi: true, out _) && Values(line, t[2..]))
-                {
-                    Error("unsupported");
-                }
-
+                Rsi(line, t);
                 break;
             case "irq":
                 if (Arity(line, t, 1, 1) && (line[t[1]] is "0" or "1"))
                 {
-                    Error("unsupported");
+                    _platform.Interrupts.IrqPending = line[t[1]] is "1";
                 }
                 else if (t.Length == 2)
                 {
                     Error("badarg", line[t[1]]);
                 }
 
+                break;
+            case "rdump":
+                RealmDump(line, t);
                 break;
             default:
                 Error("unknown", word);
@@ -146,6 +153,82 @@ internal sealed class RmmConsole
             Hex(regs[i]);
         }
 
+        _out.Write('\n');
+    }
+
+    /// <summary>Queues a realm-side SMC; it runs on the next RMI_REC_ENTER, and prints when it completes.</summary>
+    private void Rsi(ReadOnlySpan<char> line, ReadOnlySpan<Range> t)
+    {
+        if (!Arity(line, t, 1, 11) || !Fid(line, t[1], rsi: true, out ulong fid))
+        {
+            return;
+        }
+
+        ulong[] args = new ulong[t.Length - 2];
+        for (int i = 2; i < t.Length; i++)
+        {
+            if (!Value(line, t[i], out args[i - 2]))
+            {
+                return;
+            }
+        }
+
+        _realm.Enqueue(fid, args);
+    }
+
+    private void PrintRealmCall(RealmCall call, ulong[] x)
+    {
+        _out.Write("RSI");
+        for (int i = 0; i < 5; i++)
+        {
+            _out.Write(' ');
+            Hex(x[i]);
+        }
+
+        _out.Write('\n');
+    }
+
+    /// <summary>rdump RD IPA LEN [FILE]: realm memory as the realm sees it (a simulator-only view).</summary>
+    private void RealmDump(ReadOnlySpan<char> line, ReadOnlySpan<Range> t)
+    {
+        if (!Arity(line, t, 3, 4) || !Value(line, t[1], out ulong rd) || !Value(line, t[2], out ulong ipa) || !Value(line, t[3], out ulong length))
+        {
+            return;
+        }
+
+        if (length > MaxDumpLength)
+        {
+            Error("badarg", line[t[3]]);
+            return;
+        }
+
+        byte[] bytes = new byte[(int)length];
+        if (!_rmm.TryReadRealmMemory(rd, ipa, bytes))
+        {
+            Error("unmapped", line[t[2]]);
+            return;
+        }
+
+        if (t.Length == 5)
+        {
+            try
+            {
+                File.WriteAllBytes(line[t[4]].ToString(), bytes);
+            }
+            catch (IOException e)
+            {
+                Error("io", e.Message);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                Error("io", e.Message);
+            }
+
+            return;
+        }
+
+        _out.Write("D ");
+        _out.Write(Convert.ToHexStringLower(bytes));
         _out.Write('\n');
     }
 
@@ -204,10 +287,9 @@ internal sealed class RmmConsole
             return true;
         }
 
-        // Realm-side names (RSI_*, PSCI_*, SMCCC_*) belong to the realm side of the RMM, not yet built.
-        if (rsi && (word.StartsWith("RSI_") || word.StartsWith("PSCI_") || word.StartsWith("SMCCC_")))
+        if (rsi && FunctionNames.TryParseRealm(word, out named))
         {
-            fid = 0;
+            fid = named;
             return true;
         }
 

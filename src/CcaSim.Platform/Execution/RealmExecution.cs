@@ -50,12 +50,26 @@ public enum RealmEventKind
 public readonly record struct RealmEvent(RealmEventKind Kind, ulong Ipa = 0, int AccessSize = 0, bool IsWrite = false, int Register = 0);
 
 /// <summary>
-/// The realm-execution seam: RMI_REC_ENTER hands a REC's context to an engine, which runs until an event.
-/// The RMM decides what the event means (handled inside, injected into the realm, or an exit to the host).
+/// A realm's memory as its vCPU sees it: every access is translated through the realm's stage 2, which the RMM
+/// owns (RTT walk → DATA granule, or an unprotected mapping). An access that stage 2 does not map fails, and the
+/// engine reports it as a <see cref="RealmEventKind.DataAbort"/>.
+/// </summary>
+public interface IRealmMemory
+{
+    bool TryRead(ulong ipa, Span<byte> destination);
+
+    bool TryWrite(ulong ipa, ReadOnlySpan<byte> source);
+}
+
+/// <summary>
+/// The realm-execution seam: RMI_REC_ENTER hands a REC's context and its stage-2 view to an engine, which runs
+/// until an event. The RMM decides what the event means (handled inside, injected into the realm, or an exit to
+/// the host). An SMC is complete when the engine is next run with the PC past it; a PC still at the SMC means
+/// the RMM wants it executed again (the realm was interrupted before the call could finish).
 /// </summary>
 public interface IRealmEngine
 {
-    RealmEvent Run(RealmVcpuContext context);
+    RealmEvent Run(RealmVcpuContext context, IRealmMemory memory);
 }
 
 /// <summary>
@@ -66,5 +80,5 @@ public sealed class IdleRealmEngine : IRealmEngine
 {
     public static IdleRealmEngine Instance { get; } = new();
 
-    public RealmEvent Run(RealmVcpuContext context) => new(RealmEventKind.Fiq);
+    public RealmEvent Run(RealmVcpuContext context, IRealmMemory memory) => new(RealmEventKind.Fiq);
 }

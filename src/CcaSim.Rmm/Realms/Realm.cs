@@ -62,6 +62,9 @@ internal sealed class Realm
 
     public RttTable[] Roots { get; set; } = [];
 
+    /// <summary>The realm's stage 2 as engines and RSI handlers see it (built on first entry).</summary>
+    public RealmStage2? Stage2 { get; set; }
+
     public ulong IpaSize => 1UL << S2sz;
 
     /// <summary>First unprotected IPA: the protected address range is [0, 2^(s2sz−1)).</summary>

@@ -52,6 +52,9 @@ internal sealed class Rec
     /// <summary>True if the last exit was a data abort at an unprotected IPA (INJECT_SEA validity).</summary>
     public bool LastExitWasUnprotectedAbort { get; set; }
 
+    /// <summary>The exit being prepared by the current (or last) RMI_REC_ENTER.</summary>
+    public RecExit Exit { get; } = new();
+
     public ulong Gicv3Hcr { get; set; }
 
     public ulong[] Gicv3Lrs { get; } = new ulong[16];
@@ -72,4 +75,34 @@ internal sealed class RipasChangeRequest
     public Rtt.Ripas Value { get; init; }
 
     public bool ChangeDestroyed { get; init; }
+}
+
+/// <summary>What the RMM writes into RmiRecExit when a REC returns to the host (rmm-1.0.md §4.3).</summary>
+internal sealed class RecExit
+{
+    public Rmi.RecExitReason Reason { get; set; }
+
+    public ulong Esr { get; set; }
+
+    public ulong Far { get; set; }
+
+    public ulong Hpfar { get; set; }
+
+    public ulong[] Gprs { get; } = new ulong[31];
+
+    public ulong RipasBase { get; set; }
+
+    public ulong RipasTop { get; set; }
+
+    public byte RipasValue { get; set; }
+
+    public ulong Imm { get; set; }
+
+    public void Reset(Rmi.RecExitReason reason)
+    {
+        Reason = reason;
+        Esr = Far = Hpfar = RipasBase = RipasTop = Imm = 0;
+        RipasValue = 0;
+        Array.Clear(Gprs);
+    }
 }

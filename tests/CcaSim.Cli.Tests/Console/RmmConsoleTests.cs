@@ -63,11 +63,10 @@ public sealed class RmmConsoleTests
     [InlineData("smc 0xC4000151 0xzz", "E badarg 0xzz")]
     [InlineData("w64 g1", "E arity w64")]
     [InlineData("r64 g1 g2", "E arity r64")]
-    [InlineData("rsi RSI_VERSION 0x10000", "E unsupported")]
-    [InlineData("rsi 0xC4000190", "E unsupported")]
-    [InlineData("irq 1", "E unsupported")]
-    [InlineData("irq 0", "E unsupported")]
+    [InlineData("rsi RSI_NOT_A_CALL", "E badarg RSI_NOT_A_CALL")]
+    [InlineData("rsi RSI_VERSION 1 2 3 4 5 6 7 8 9 10 11", "E arity rsi")]
     [InlineData("irq 2", "E badarg 2")]
+    [InlineData("rdump g0 0 8", "E unmapped 0")]
     public void Run_ReportsBadLinesAndGoesOn(string line, string expected)
     {
         (string output, RmmConsole console) = Run(line + "\nbase\n");
@@ -145,9 +144,9 @@ public sealed class RmmConsoleTests
     private static (string Output, RmmConsole Console) Run(string script, RmmConfig? config = null)
     {
         var platform = new CcaPlatform(new PlatformOptions { MemorySize = 64UL << 20 });
-        RealmManagementMonitor.Boot(platform.Monitor, config);
+        RealmManagementMonitor rmm = RealmManagementMonitor.Boot(platform.Monitor, config);
         var output = new StringWriter();
-        var console = new RmmConsole(platform, output);
+        var console = new RmmConsole(platform, rmm, output);
         console.Run(new StringReader(script));
         return (output.ToString(), console);
     }

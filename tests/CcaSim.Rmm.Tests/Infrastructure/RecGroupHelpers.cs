@@ -15,7 +15,7 @@ internal sealed class CallbackEngine(Func<RealmVcpuContext, RealmEvent> run) : I
 {
     public int Runs { get; private set; }
 
-    public RealmEvent Run(RealmVcpuContext context)
+    public RealmEvent Run(RealmVcpuContext context, IRealmMemory memory)
     {
         Runs++;
         return run(context);

@@ -4,6 +4,7 @@ using CcaSim.Platform.Monitor;
 using CcaSim.Rmm.Realms;
 using CcaSim.Rmm.Recs;
 using CcaSim.Rmm.Rmi;
+using CcaSim.Rmm.Rtt;
 
 namespace CcaSim.Rmm;
 
@@ -72,30 +73,10 @@ public sealed partial class RealmManagementMonitor
             rec.Gicv3Lrs[i] = i < Config.Features.Gicv3NumLrs ? U64(run, RecRunLayout.EnterGicv3Lrs + (8 * i)) : 0;
         }
 
-        rec.State = RecState.Running;
-        RealmEvent ev;
-        try
-        {
-            ev = Engine.Run(rec.Context);
-        }
-        finally
-        {
-            rec.State = RecState.Ready;
-        }
-
-        RecExitReason reason = ev.Kind switch
-        {
-            RealmEventKind.Irq => RecExitReason.Irq,
-            RealmEventKind.Fiq => RecExitReason.Fiq,
-            RealmEventKind.SError => RecExitReason.SError,
-
-            // Realm calls, aborts and traps are decoded by the realm side of the RMM, which this build lacks.
-            _ => throw new NotSupportedException($"realm event {ev.Kind} needs the RMM's realm-side handling"),
-        };
-
+        RunUntilExit(rec);
         rec.LastExitWasEmulatableAbort = false;
         rec.LastExitWasUnprotectedAbort = false;
-        return WriteExit(runPa, rec, reason) ? Success : ErrorInput;
+        return WriteExit(runPa, rec) ? Success : ErrorInput;
     }
 
     /// <summary>
@@ -103,7 +84,7 @@ public sealed partial class RealmManagementMonitor
     /// was NS at entry, but the host (on another PE) may have delegated it while the REC ran: the write is an NS
     /// access, so it must fail rather than land in a Realm granule; the command then returns ERROR_INPUT (§3.10).
     /// </summary>
-    private bool WriteExit(ulong runPa, Rec rec, RecExitReason reason)
+    private bool WriteExit(ulong runPa, Rec rec)
     {
         if (!IsNsGranule(runPa))
         {
@@ -112,7 +93,20 @@ public sealed partial class RealmManagementMonitor
 
         Span<byte> exit = stackalloc byte[RecRunLayout.Size - RecRunLayout.Exit];
         exit.Clear();
-        exit[RecRunLayout.ExitReason - RecRunLayout.Exit] = (byte)reason;
+        RecExit e = rec.Exit;
+        exit[RecRunLayout.ExitReason - RecRunLayout.Exit] = (byte)e.Reason;
+        Put(exit, RecRunLayout.ExitEsr, e.Esr);
+        Put(exit, RecRunLayout.ExitFar, e.Far);
+        Put(exit, RecRunLayout.ExitHpfar, e.Hpfar);
+        for (int i = 0; i < RecRunLayout.NumGprs; i++)
+        {
+            Put(exit, RecRunLayout.ExitGprs + (8 * i), e.Gprs[i]);
+        }
+
+        Put(exit, RecRunLayout.ExitRipasBase, e.RipasBase);
+        Put(exit, RecRunLayout.ExitRipasTop, e.RipasTop);
+        exit[RecRunLayout.ExitRipasValue - RecRunLayout.Exit] = e.RipasValue;
+        Put(exit, RecRunLayout.ExitImm, e.Imm);
         BinaryPrimitives.WriteUInt64LittleEndian(exit[(RecRunLayout.ExitGicv3Hcr - RecRunLayout.Exit)..], rec.Gicv3Hcr);
         for (int i = 0; i < RecRunLayout.NumLrs; i++)
         {
@@ -121,6 +115,54 @@ public sealed partial class RealmManagementMonitor
 
         _memory.Write(runPa + RecRunLayout.Exit, exit);
         return true;
+    }
+
+    private static void Put(Span<byte> exit, int runOffset, ulong value) =>
+        BinaryPrimitives.WriteUInt64LittleEndian(exit[(runOffset - RecRunLayout.Exit)..], value);
+
+    /// <summary>
+    /// Runs the REC on the engine until an event the host must see (§5.7). Realm calls the RMM can answer are
+    /// handled here and the realm resumes; interrupts end the run with an IRQ/FIQ/SError exit.
+    /// </summary>
+    private void RunUntilExit(Rec rec)
+    {
+        RealmStage2 stage2 = Stage2Of(rec.Realm);
+        while (true)
+        {
+            rec.State = RecState.Running;
+            RealmEvent ev;
+            try
+            {
+                ev = Engine.Run(rec.Context, stage2);
+            }
+            finally
+            {
+                rec.State = RecState.Ready;
+            }
+
+            switch (ev.Kind)
+            {
+                case RealmEventKind.Smc:
+                    if (HandleRealmSmc(rec, stage2))
+                    {
+                        return;
+                    }
+
+                    break;
+                case RealmEventKind.Irq:
+                    rec.Exit.Reset(RecExitReason.Irq);
+                    return;
+                case RealmEventKind.Fiq:
+                    rec.Exit.Reset(RecExitReason.Fiq);
+                    return;
+                case RealmEventKind.SError:
+                    rec.Exit.Reset(RecExitReason.SError);
+                    return;
+                default:
+                    // Stage-2 aborts, WFx and sysreg traps arrive with the CPU engine (FIDELITY.md).
+                    throw new NotSupportedException($"realm event {ev.Kind} is not handled yet");
+            }
+        }
     }
 
     /// <summary>
