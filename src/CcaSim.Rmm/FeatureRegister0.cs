@@ -116,6 +116,9 @@ public sealed record RmmConfig
     /// <summary>FEAT_HPMN0: a realm may ask for a PMU with zero event counters.</summary>
     public bool FeatHpmn0 { get; init; }
 
+    /// <summary>The platform's attestation identity: the keys and claims behind every token (seeded by default).</summary>
+    public CcaSim.Attestation.PlatformDescription Attestation { get; init; } = CcaSim.Attestation.PlatformDescription.Default;
+
     /// <summary>Why this configuration is unusable, or null.</summary>
     public string? Validate()
     {

@@ -28,9 +28,11 @@ public sealed partial class RealmManagementMonitor : ISmcHandler
     private readonly bool[] _vmidInUse;
     private int _vmidsAllocated;
     private readonly Func<ulong, RttTable> _tableAt;
+    private readonly PhysicalInterrupts _interrupts;
 
-    private RealmManagementMonitor(SecureMonitor monitor, RmmConfig config)
+    private RealmManagementMonitor(SecureMonitor monitor, RmmConfig config, PhysicalInterrupts interrupts)
     {
+        _interrupts = interrupts;
         Config = config;
         FeatureRegister0Value = config.Features.Pack();
         _el3 = monitor.RegisterRmm(this);
@@ -53,8 +55,11 @@ public sealed partial class RealmManagementMonitor : ISmcHandler
     /// <summary>The engine that executes RECs on RMI_REC_ENTER (the realm-execution seam).</summary>
     public IRealmEngine Engine { get; set; } = IdleRealmEngine.Instance;
 
-    /// <summary>Boots an RMM behind <paramref name="monitor"/>. The configuration must validate.</summary>
-    public static RealmManagementMonitor Boot(SecureMonitor monitor, RmmConfig? config = null)
+    /// <summary>
+    /// Boots an RMM behind <paramref name="monitor"/>. The configuration must validate. <paramref name="interrupts"/>
+    /// are the PE's physical interrupt lines, which the RMM polls while signing tokens (none pending if omitted).
+    /// </summary>
+    public static RealmManagementMonitor Boot(SecureMonitor monitor, RmmConfig? config = null, PhysicalInterrupts? interrupts = null)
     {
         ArgumentNullException.ThrowIfNull(monitor);
         config ??= new RmmConfig();
@@ -64,7 +69,7 @@ public sealed partial class RealmManagementMonitor : ISmcHandler
             throw new ArgumentException(problem, nameof(config));
         }
 
-        return new RealmManagementMonitor(monitor, config);
+        return new RealmManagementMonitor(monitor, config, interrupts ?? new PhysicalInterrupts());
     }
 
     /// <summary>The RMI entry point: decodes the function id (bit 16, the SVE hint, ignored) and dispatches.</summary>

@@ -93,7 +93,7 @@ internal static class RmmCommand
             }
 
             var platform = new CcaPlatform(new PlatformOptions { MemoryBase = basePa, MemorySize = size });
-            RealmManagementMonitor rmm = RealmManagementMonitor.Boot(platform.Monitor, config);
+            RealmManagementMonitor rmm = RealmManagementMonitor.Boot(platform.Monitor, config, platform.Interrupts);
             FileInfo? file = parse.GetValue(script);
             TextReader input;
             if (file is null || file.Name == "-")

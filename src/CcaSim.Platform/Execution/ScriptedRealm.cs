@@ -4,8 +4,10 @@ namespace CcaSim.Platform.Execution;
 /// An engine for tests and the console: instead of instructions it executes a queue of realm-side SMCs (RSI,
 /// PSCI, SMCCC calls with x1..x10). Each call is loaded into x0..x10 and reported as an SMC event; when the RMM
 /// next runs the vCPU with the PC advanced past it, the call has completed and <see cref="CallCompleted"/> reports
-/// its result registers. With the queue empty, the vCPU has nothing to do and the PE takes its pending FIQ.
-/// A pending physical IRQ (<see cref="PhysicalInterrupts"/>) is taken before the next call.
+/// its result registers. With the queue empty the vCPU idles: the PE takes a pending physical IRQ
+/// (<see cref="PhysicalInterrupts"/>) if there is one, else its FIQ. Queued calls are issued back to back, so an
+/// IRQ raised before an entry is seen by the RMM while it works on a long call (token signing) or once the realm
+/// idles — the model of an interrupt that arrives during the call.
 /// </summary>
 public sealed class ScriptedRealm : IRealmEngine
 {
@@ -50,22 +52,16 @@ public sealed class ScriptedRealm : IRealmEngine
             }
         }
 
-        if (_interrupts.IrqPending)
+        if (_queue.TryDequeue(out RealmCall? call))
         {
-            return new RealmEvent(RealmEventKind.Irq);
+            return Issue(context, call, context.Pc);
         }
 
-        return _queue.TryDequeue(out RealmCall? call) ? Issue(context, call, context.Pc) : new RealmEvent(RealmEventKind.Fiq);
+        return new RealmEvent(_interrupts.IrqPending ? RealmEventKind.Irq : RealmEventKind.Fiq);
     }
 
     private RealmEvent Issue(RealmVcpuContext context, RealmCall call, ulong pc)
     {
-        if (_interrupts.IrqPending)
-        {
-            _outstanding[context] = (call, pc);
-            return new RealmEvent(RealmEventKind.Irq);
-        }
-
         context.Pc = pc;
         context.X[0] = call.FunctionId;
         for (int i = 0; i < 10; i++)

@@ -46,6 +46,15 @@ internal sealed class Rec
     /// <summary>A RIPAS change the realm asked for and the host is working through (rmm-1.0.md §5.5).</summary>
     public RipasChangeRequest? PendingRipas { get; set; }
 
+    /// <summary>IPA of the RsiHostCall structure of a host call the host has not completed yet (§5.6).</summary>
+    public ulong? PendingHostCall { get; set; }
+
+    /// <summary>The attestation operation in progress (RSI_ATTESTATION_TOKEN_INIT … CONTINUE), or null.</summary>
+    public AttestationOperation? Attestation { get; set; }
+
+    /// <summary>An RSI call interrupted by an IRQ: the next entry completes it with RSI_INCOMPLETE.</summary>
+    public bool PendingIncomplete { get; set; }
+
     /// <summary>ESR of the last exit, if it was an emulatable data abort (EMUL_MMIO / INJECT_SEA validity).</summary>
     public bool LastExitWasEmulatableAbort { get; set; }
 
@@ -105,4 +114,16 @@ internal sealed class RecExit
         RipasValue = 0;
         Array.Clear(Gprs);
     }
+}
+
+/// <summary>A token being produced for a realm: its challenge, how far signing got, and how much was copied out.</summary>
+internal sealed class AttestationOperation
+{
+    public required byte[] Challenge { get; init; }
+
+    public int SigningStepsDone { get; set; }
+
+    public byte[]? Token { get; set; }
+
+    public int Copied { get; set; }
 }

@@ -51,16 +51,12 @@ public sealed partial class RealmManagementMonitor
         RsiFunctionId.RsiMeasurementExtend => RsiMeasurementExtend(rec),
         RsiFunctionId.RsiRealmConfig => RsiRealmConfig(rec, stage2),
         RsiFunctionId.RsiIpaStateGet => RsiIpaStateGet(rec),
-        _ => UnknownRealmCall(rec),
+        RsiFunctionId.RsiIpaStateSet => RsiIpaStateSet(rec),
+        RsiFunctionId.RsiHostCall => RsiHostCall(rec, stage2),
+        RsiFunctionId.RsiAttestationTokenInit => RsiAttestationTokenInit(rec),
+        RsiFunctionId.RsiAttestationTokenContinue => RsiAttestationTokenContinue(rec, stage2),
+        _ => Complete(rec, SecureMonitor.SmcUnknown),
     };
-
-    /// <summary>A call this RMM does not implement: SMC_UNKNOWN in x0, as for any unknown function id.</summary>
-    private static bool UnknownRealmCall(Rec rec)
-    {
-        rec.Context.X[0] = SecureMonitor.SmcUnknown;
-        rec.Context.Pc += SmcInstructionSize;
-        return false;
-    }
 
     /// <summary>
     /// Completes a realm call: x0 = status, x1..x3 = results (zero when the call has fewer). Registers from x4 up

@@ -144,7 +144,7 @@ public sealed class RmmConsoleTests
     private static (string Output, RmmConsole Console) Run(string script, RmmConfig? config = null)
     {
         var platform = new CcaPlatform(new PlatformOptions { MemorySize = 64UL << 20 });
-        RealmManagementMonitor rmm = RealmManagementMonitor.Boot(platform.Monitor, config);
+        RealmManagementMonitor rmm = RealmManagementMonitor.Boot(platform.Monitor, config, platform.Interrupts);
         var output = new StringWriter();
         var console = new RmmConsole(platform, rmm, output);
         console.Run(new StringReader(script));

@@ -34,7 +34,7 @@ public sealed class RmmTestHost
     public RmmTestHost(RmmConfig? config = null, PlatformOptions? platform = null)
     {
         Platform = new CcaPlatform(platform ?? new PlatformOptions { MemoryBase = PoolBase, MemorySize = PoolSize });
-        Rmm = RealmManagementMonitor.Boot(Platform.Monitor, config);
+        Rmm = RealmManagementMonitor.Boot(Platform.Monitor, config, Platform.Interrupts);
     }
 
     /// <summary>Total invariant checks run by every host in this test run.</summary>

@@ -73,7 +73,20 @@ public sealed partial class RealmManagementMonitor
             rec.Gicv3Lrs[i] = i < Config.Features.Gicv3NumLrs ? U64(run, RecRunLayout.EnterGicv3Lrs + (8 * i)) : 0;
         }
 
-        RunUntilExit(rec);
+        // Entry steps 4 and 6 (§3.10): complete what the realm's last call left pending, then run.
+        RealmStage2 stage2 = Stage2Of(realm);
+        if (rec.PendingIncomplete)
+        {
+            rec.PendingIncomplete = false;
+            Complete(rec, Rsi.RsiStatus.Incomplete, 0);
+        }
+
+        CompleteRipasChange(rec, flags);
+        if (!CompleteHostCall(rec, stage2, run))
+        {
+            RunUntilExit(rec, stage2);
+        }
+
         rec.LastExitWasEmulatableAbort = false;
         rec.LastExitWasUnprotectedAbort = false;
         return WriteExit(runPa, rec) ? Success : ErrorInput;
@@ -124,9 +137,8 @@ public sealed partial class RealmManagementMonitor
     /// Runs the REC on the engine until an event the host must see (§5.7). Realm calls the RMM can answer are
     /// handled here and the realm resumes; interrupts end the run with an IRQ/FIQ/SError exit.
     /// </summary>
-    private void RunUntilExit(Rec rec)
+    private void RunUntilExit(Rec rec, RealmStage2 stage2)
     {
-        RealmStage2 stage2 = Stage2Of(rec.Realm);
         while (true)
         {
             rec.State = RecState.Running;
