@@ -10,6 +10,8 @@ internal static class Program
         var root = new RootCommand("CcaSim: Arm CCA (RMM 1.0, Linux KVM v12 realms) as runnable software.")
         {
             RmmCommand.Create(),
+            VerifyCommand.Create(),
+            PlatformKeyCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
