@@ -17,6 +17,24 @@ public sealed class RealmVcpuContext
 
     /// <summary>MPIDR_EL1 as the realm reads it.</summary>
     public ulong MpidrEl1 { get; set; }
+
+    /// <summary>
+    /// An exception the RMM injected into the realm (a synchronous external abort, or UNDEF for HVC) that the
+    /// engine must deliver before executing anything else; it clears this once taken.
+    /// </summary>
+    public RealmFault PendingException { get; set; }
+}
+
+/// <summary>Exceptions the RMM injects into a realm (rmm-1.0.md §5.7).</summary>
+public enum RealmFault : byte
+{
+    None = 0,
+
+    /// <summary>Synchronous external abort: RIPAS EMPTY, outside the IPA space, or INJECT_SEA from the host.</summary>
+    SynchronousExternalAbort,
+
+    /// <summary>Undefined instruction: HVC from a realm.</summary>
+    Undefined,
 }
 
 /// <summary>Why an engine stopped running a realm vCPU (DESIGN.md, the realm-execution seam).</summary>
@@ -25,14 +43,23 @@ public enum RealmEventKind
     /// <summary>The realm executed SMC; the function id and arguments are in the context's registers.</summary>
     Smc,
 
-    /// <summary>A stage-2 data abort (address, size, direction and register in the event).</summary>
+    /// <summary>
+    /// A data access stage 2 does not map (address, size, direction and register in the event; a write's value is
+    /// in that register). The PC stays on the access: it is executed again unless the RMM completes or faults it.
+    /// </summary>
     DataAbort,
 
     /// <summary>A stage-2 instruction abort.</summary>
     InstructionAbort,
 
+    /// <summary>WFI executed; the PC is on it.</summary>
     Wfi,
+
+    /// <summary>WFE executed; the PC is on it.</summary>
     Wfe,
+
+    /// <summary>HVC executed; realms may not call the hypervisor.</summary>
+    Hvc,
 
     /// <summary>A trapped system-register access.</summary>
     SysRegAccess,

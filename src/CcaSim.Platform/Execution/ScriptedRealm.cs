@@ -1,28 +1,34 @@
 namespace CcaSim.Platform.Execution;
 
 /// <summary>
-/// An engine for tests and the console: instead of instructions it executes a queue of realm-side SMCs (RSI,
-/// PSCI, SMCCC calls with x1..x10). Each call is loaded into x0..x10 and reported as an SMC event; when the RMM
-/// next runs the vCPU with the PC advanced past it, the call has completed and <see cref="CallCompleted"/> reports
-/// its result registers. With the queue empty the vCPU idles: the PE takes a pending physical IRQ
-/// (<see cref="PhysicalInterrupts"/>) if there is one, else its FIQ. Queued calls are issued back to back, so an
-/// IRQ raised before an entry is seen by the RMM while it works on a long call (token signing) or once the realm
+/// An engine for tests and the console: instead of instructions it executes a queue of steps — realm-side SMCs
+/// (RSI, PSCI, SMCCC calls with x1..x10), data accesses at IPAs, WFI/WFE and HVC. Each step sits at its own PC,
+/// 4 bytes apart. An SMC is loaded into x0..x10 and reported as an SMC event; when the RMM next runs the vCPU
+/// with the PC advanced past it, it has completed and <see cref="StepCompleted"/> reports x0..x8. A data access
+/// goes through stage 2; if stage 2 does not map it, it is reported as a data abort and completes once the RMM
+/// moves the PC past it (emulated MMIO), or is executed again if the PC stays. An injected exception ends the
+/// current step as faulted. With the queue empty the vCPU idles: the PE takes a pending physical IRQ
+/// (<see cref="PhysicalInterrupts"/>) if there is one, else its FIQ. Steps are issued back to back, so an IRQ
+/// raised before an entry is seen by the RMM while it works on a long call (token signing) or once the realm
 /// idles — the model of an interrupt that arrives during the call.
 /// </summary>
 public sealed class ScriptedRealm : IRealmEngine
 {
-    private const int SmcSize = 4;
+    private const int InstructionSize = 4;
 
-    private readonly Queue<RealmCall> _queue = new();
-    private readonly Dictionary<RealmVcpuContext, (RealmCall Call, ulong Pc)> _outstanding = new(ReferenceEqualityComparer.Instance);
+    private readonly Queue<RealmStep> _queue = new();
+    private readonly Dictionary<RealmVcpuContext, (RealmStep Step, ulong Pc)> _outstanding = new(ReferenceEqualityComparer.Instance);
     private readonly PhysicalInterrupts _interrupts;
 
     public ScriptedRealm(PhysicalInterrupts interrupts) => _interrupts = interrupts;
 
-    /// <summary>Raised when a call completes, with x0..x8 as the realm sees them.</summary>
+    /// <summary>Raised when a step completes: the step, x0..x8 as the realm sees them, and the exception it took (if any).</summary>
+    public event Action<RealmStep, ulong[], RealmFault>? StepCompleted;
+
+    /// <summary>Raised when an SMC step completes, with x0..x8 as the realm sees them (the console prints these).</summary>
     public event Action<RealmCall, ulong[]>? CallCompleted;
 
-    /// <summary>Calls not yet issued.</summary>
+    /// <summary>Steps not yet issued.</summary>
     public int Pending => _queue.Count;
 
     /// <summary>Queues an SMC the realm will make: function id and up to ten arguments (x1..x10).</summary>
@@ -33,46 +39,147 @@ public sealed class ScriptedRealm : IRealmEngine
             throw new ArgumentException("an SMC carries at most ten arguments (x1..x10)", nameof(arguments));
         }
 
-        _queue.Enqueue(new RealmCall(functionId, arguments));
+        _queue.Enqueue(new RealmStep(RealmStepKind.Smc, functionId, arguments));
     }
+
+    /// <summary>Queues a load of <paramref name="size"/> bytes (1, 2, 4, 8) from <paramref name="ipa"/> into x<paramref name="register"/>.</summary>
+    public void EnqueueRead(ulong ipa, int size, int register) => _queue.Enqueue(Access(RealmStepKind.Read, ipa, size, register, 0));
+
+    /// <summary>Queues a store of the low <paramref name="size"/> bytes of <paramref name="value"/> (held in x<paramref name="register"/>) to <paramref name="ipa"/>.</summary>
+    public void EnqueueWrite(ulong ipa, int size, int register, ulong value) => _queue.Enqueue(Access(RealmStepKind.Write, ipa, size, register, value));
+
+    public void EnqueueWfi() => _queue.Enqueue(new RealmStep(RealmStepKind.Wfi, 0, []));
+
+    public void EnqueueWfe() => _queue.Enqueue(new RealmStep(RealmStepKind.Wfe, 0, []));
+
+    public void EnqueueHvc() => _queue.Enqueue(new RealmStep(RealmStepKind.Hvc, 0, []));
 
     public RealmEvent Run(RealmVcpuContext context, IRealmMemory memory)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (_outstanding.Remove(context, out (RealmCall Call, ulong Pc) last))
+        ArgumentNullException.ThrowIfNull(memory);
+        if (_outstanding.Remove(context, out (RealmStep Step, ulong Pc) last))
         {
-            if (context.Pc == last.Pc + SmcSize)
+            RealmFault taken = context.PendingException;
+            context.PendingException = RealmFault.None;
+            if (taken != RealmFault.None || context.Pc == last.Pc + InstructionSize)
             {
-                CallCompleted?.Invoke(last.Call, context.X[..9]);
+                context.Pc = last.Pc + InstructionSize;
+                Completed(last.Step, context, taken);
             }
             else
             {
-                // Not completed: the SMC is executed again once nothing else is pending.
-                return Issue(context, last.Call, last.Pc);
+                RealmEvent? again = Execute(context, memory, last.Step, last.Pc);
+                if (again is not null)
+                {
+                    return again.Value;
+                }
             }
         }
 
-        if (_queue.TryDequeue(out RealmCall? call))
+        while (_queue.TryDequeue(out RealmStep? step))
         {
-            return Issue(context, call, context.Pc);
+            RealmEvent? ev = Execute(context, memory, step, context.Pc);
+            if (ev is not null)
+            {
+                return ev.Value;
+            }
         }
 
         return new RealmEvent(_interrupts.IrqPending ? RealmEventKind.Irq : RealmEventKind.Fiq);
     }
 
-    private RealmEvent Issue(RealmVcpuContext context, RealmCall call, ulong pc)
+    /// <summary>Executes one step at <paramref name="pc"/>; null when it completed without leaving the engine.</summary>
+    private RealmEvent? Execute(RealmVcpuContext context, IRealmMemory memory, RealmStep step, ulong pc)
     {
         context.Pc = pc;
-        context.X[0] = call.FunctionId;
-        for (int i = 0; i < 10; i++)
+        switch (step.Kind)
         {
-            context.X[i + 1] = i < call.Arguments.Length ? call.Arguments[i] : 0;
+            case RealmStepKind.Smc:
+                context.X[0] = step.FunctionId;
+                for (int i = 0; i < 10; i++)
+                {
+                    context.X[i + 1] = i < step.Arguments.Length ? step.Arguments[i] : 0;
+                }
+
+                break;
+            case RealmStepKind.Read:
+            case RealmStepKind.Write:
+                int size = (int)step.Arguments[1];
+                int register = (int)step.Arguments[2];
+                Span<byte> data = stackalloc byte[8];
+                data.Clear();
+                bool write = step.Kind == RealmStepKind.Write;
+                if (write)
+                {
+                    context.X[register] = step.Arguments[3];
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(data, step.Arguments[3]);
+                }
+
+                bool done = write ? memory.TryWrite(step.Arguments[0], data[..size]) : memory.TryRead(step.Arguments[0], data[..size]);
+                if (!done)
+                {
+                    _outstanding[context] = (step, pc);
+                    return new RealmEvent(RealmEventKind.DataAbort, step.Arguments[0], size, write, register);
+                }
+
+                if (!write)
+                {
+                    context.X[register] = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(data);
+                }
+
+                context.Pc = pc + InstructionSize;
+                Completed(step, context, RealmFault.None);
+                return null;
         }
 
-        _outstanding[context] = (call, pc);
-        return new RealmEvent(RealmEventKind.Smc);
+        _outstanding[context] = (step, pc);
+        return new RealmEvent(step.Kind switch
+        {
+            RealmStepKind.Smc => RealmEventKind.Smc,
+            RealmStepKind.Wfi => RealmEventKind.Wfi,
+            RealmStepKind.Wfe => RealmEventKind.Wfe,
+            _ => RealmEventKind.Hvc,
+        });
+    }
+
+    private void Completed(RealmStep step, RealmVcpuContext context, RealmFault taken)
+    {
+        ulong[] x = context.X[..9];
+        StepCompleted?.Invoke(step, x, taken);
+        if (step.Kind == RealmStepKind.Smc)
+        {
+            CallCompleted?.Invoke(new RealmCall(step.FunctionId, step.Arguments), x);
+        }
+    }
+
+    private static RealmStep Access(RealmStepKind kind, ulong ipa, int size, int register, ulong value)
+    {
+        if (size is not (1 or 2 or 4 or 8) || register is < 0 or > 30)
+        {
+            throw new ArgumentException("an access is 1, 2, 4 or 8 bytes through x0..x30");
+        }
+
+        return new RealmStep(kind, 0, [ipa, (ulong)size, (ulong)register, value]);
     }
 }
+
+/// <summary>What a <see cref="ScriptedRealm"/> step does.</summary>
+public enum RealmStepKind : byte
+{
+    Smc,
+    Read,
+    Write,
+    Wfi,
+    Wfe,
+    Hvc,
+}
+
+/// <summary>
+/// One step of a <see cref="ScriptedRealm"/>: an SMC (function id, x1..x10), or a data access (arguments: IPA,
+/// size, register, value), or WFI/WFE/HVC.
+/// </summary>
+public sealed record RealmStep(RealmStepKind Kind, ulong FunctionId, ulong[] Arguments);
 
 /// <summary>One realm-side SMC of a <see cref="ScriptedRealm"/>.</summary>
 public sealed record RealmCall(ulong FunctionId, ulong[] Arguments);

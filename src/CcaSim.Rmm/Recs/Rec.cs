@@ -55,8 +55,11 @@ internal sealed class Rec
     /// <summary>An RSI call interrupted by an IRQ: the next entry completes it with RSI_INCOMPLETE.</summary>
     public bool PendingIncomplete { get; set; }
 
-    /// <summary>ESR of the last exit, if it was an emulatable data abort (EMUL_MMIO / INJECT_SEA validity).</summary>
+    /// <summary>True if the last exit was an emulatable data abort (EMUL_MMIO validity).</summary>
     public bool LastExitWasEmulatableAbort { get; set; }
+
+    /// <summary>The access behind the last data-abort exit: its register and size, for EMUL_MMIO completion.</summary>
+    public Platform.Execution.RealmEvent LastAbort { get; set; }
 
     /// <summary>True if the last exit was a data abort at an unprotected IPA (INJECT_SEA validity).</summary>
     public bool LastExitWasUnprotectedAbort { get; set; }

@@ -73,8 +73,18 @@ public sealed partial class RealmManagementMonitor
             rec.Gicv3Lrs[i] = i < Config.Features.Gicv3NumLrs ? U64(run, RecRunLayout.EnterGicv3Lrs + (8 * i)) : 0;
         }
 
-        // Entry steps 4 and 6 (§3.10): complete what the realm's last call left pending, then run.
+        // Entry steps 2-6 (§3.10): deliver what the host answered, complete what the realm's last call left
+        // pending, then run.
         RealmStage2 stage2 = Stage2Of(realm);
+        if ((flags & RecRunLayout.EnterFlagInjectSea) != 0)
+        {
+            rec.Context.PendingException = RealmFault.SynchronousExternalAbort;
+        }
+        else if ((flags & RecRunLayout.EnterFlagEmulMmio) != 0)
+        {
+            CompleteMmio(rec, U64(run, RecRunLayout.EnterGprs));
+        }
+
         if (rec.PendingIncomplete)
         {
             rec.PendingIncomplete = false;
@@ -82,13 +92,13 @@ public sealed partial class RealmManagementMonitor
         }
 
         CompleteRipasChange(rec, flags);
-        if (!CompleteHostCall(rec, stage2, run))
-        {
-            RunUntilExit(rec, stage2);
-        }
-
         rec.LastExitWasEmulatableAbort = false;
         rec.LastExitWasUnprotectedAbort = false;
+        if (!CompleteHostCall(rec, stage2, run))
+        {
+            RunUntilExit(rec, stage2, flags);
+        }
+
         return WriteExit(runPa, rec) ? Success : ErrorInput;
     }
 
@@ -137,7 +147,7 @@ public sealed partial class RealmManagementMonitor
     /// Runs the REC on the engine until an event the host must see (§5.7). Realm calls the RMM can answer are
     /// handled here and the realm resumes; interrupts end the run with an IRQ/FIQ/SError exit.
     /// </summary>
-    private void RunUntilExit(Rec rec, RealmStage2 stage2)
+    private void RunUntilExit(Rec rec, RealmStage2 stage2, ulong enterFlags)
     {
         while (true)
         {
@@ -170,11 +180,105 @@ public sealed partial class RealmManagementMonitor
                 case RealmEventKind.SError:
                     rec.Exit.Reset(RecExitReason.SError);
                     return;
+                case RealmEventKind.DataAbort:
+                    if (HandleDataAbort(rec, stage2, ev))
+                    {
+                        return;
+                    }
+
+                    break;
+                case RealmEventKind.Wfi:
+                case RealmEventKind.Wfe:
+                    if (HandleWfx(rec, ev.Kind, enterFlags))
+                    {
+                        return;
+                    }
+
+                    break;
+                case RealmEventKind.Hvc:
+                    // §5.7: realms may not call a hypervisor; the HVC is undefined.
+                    rec.Context.PendingException = RealmFault.Undefined;
+                    break;
                 default:
-                    // Stage-2 aborts, WFx and sysreg traps arrive with the CPU engine (FIDELITY.md).
+                    // Trapped system-register accesses arrive with the CPU engine (FIDELITY.md).
                     throw new NotSupportedException($"realm event {ev.Kind} is not handled yet");
             }
         }
+    }
+
+    private const ulong EsrEcWfx = 0x01UL << 26;
+    private const ulong EsrIl = 1UL << 25;
+    private const ulong EsrIsv = 1UL << 24;
+    private const ulong EsrWnr = 1UL << 6;
+
+    /// <summary>
+    /// A data access stage 2 did not map (§5.4, §5.7). Outside the IPA space or at a RIPAS EMPTY page the realm
+    /// takes a synchronous external abort. An unprotected IPA is an emulatable abort: the exit carries ISV, SAS,
+    /// SRT, WnR, the page offset in FAR, the IPA page in HPFAR and, for a write, the value in gprs[0]. A protected
+    /// IPA that is not mapped exits with the fault only (no ISV, FAR 0). Returns true when the REC exits.
+    /// </summary>
+    private static bool HandleDataAbort(Rec rec, RealmStage2 stage2, RealmEvent ev)
+    {
+        Stage2Access access = stage2.Translate(ev.Ipa, out _, out int level);
+        if (access is Stage2Access.OutOfRange or Stage2Access.Empty)
+        {
+            rec.Context.PendingException = RealmFault.SynchronousExternalAbort;
+            return false;
+        }
+
+        ulong fault = EsrEcDataAbort | EsrIl | (EsrFscTranslation + (ulong)Math.Max(level, 0)) | (ev.IsWrite ? EsrWnr : 0);
+        rec.Exit.Reset(RecExitReason.Sync);
+        rec.Exit.Hpfar = (ev.Ipa >> 8) & ~0xFUL;
+        if (rec.Realm.IsProtected(ev.Ipa))
+        {
+            rec.Exit.Esr = fault;
+            return true;
+        }
+
+        ulong sas = (ulong)System.Numerics.BitOperations.Log2((uint)ev.AccessSize);
+        rec.Exit.Esr = fault | EsrIsv | (sas << 22) | ((ulong)ev.Register << 16);
+        rec.Exit.Far = ev.Ipa & (Platform.Memory.PhysicalMemory.GranuleSize - 1);
+        if (ev.IsWrite)
+        {
+            rec.Exit.Gprs[0] = ev.Register == 31 ? 0 : rec.Context.X[ev.Register] & SizeMask(ev.AccessSize);
+        }
+
+        rec.LastAbort = ev;
+        rec.LastExitWasEmulatableAbort = true;
+        rec.LastExitWasUnprotectedAbort = true;
+        return true;
+    }
+
+    /// <summary>Entry step 3 (§3.10): an emulated MMIO read gets entry.gprs[0] (masked to the access size); reads and writes move past the access.</summary>
+    private static void CompleteMmio(Rec rec, ulong value)
+    {
+        RealmEvent access = rec.LastAbort;
+        if (!access.IsWrite && access.Register != 31)
+        {
+            rec.Context.X[access.Register] = value & SizeMask(access.AccessSize);
+        }
+
+        rec.Context.Pc += SmcInstructionSize;
+    }
+
+    private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
+
+    /// <summary>
+    /// WFI/WFE (§5.7): trapped when the host asked (entry flags TRAP_WFI/TRAP_WFE) — a SYNC exit with the WFx
+    /// syndrome (TI set for WFE) and the PC past it; otherwise it completes at once, as a wait may.
+    /// </summary>
+    private static bool HandleWfx(Rec rec, RealmEventKind kind, ulong enterFlags)
+    {
+        bool wfe = kind == RealmEventKind.Wfe;
+        rec.Context.Pc += SmcInstructionSize;
+        if ((enterFlags & (wfe ? RecRunLayout.EnterFlagTrapWfe : RecRunLayout.EnterFlagTrapWfi)) == 0)
+        {
+            return false;
+        }
+
+        rec.Exit.Reset(RecExitReason.Sync);
+        rec.Exit.Esr = EsrEcWfx | EsrIl | (wfe ? 1UL : 0);
+        return true;
     }
 
     /// <summary>
