@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using CcaSim.Attestation;
 using CcaSim.Cli.Console;
 using CcaSim.Platform;
 using CcaSim.Platform.Memory;
@@ -44,6 +46,43 @@ public sealed class RmmConsoleTests
 
         Assert.Equal(expected, Lines(output));
         Assert.Equal(0, console.Errors);
+    }
+
+    /// <summary>
+    /// The realm-side tour of the README: RSI and PSCI calls, a host call, a RIPAS change, and a token whose signing
+    /// an IRQ interrupts. The transcript is deterministic (token bytes go to a file), and the token verifies.
+    /// </summary>
+    [Fact]
+    public void RealmRsiExample_ReproducesItsTranscript_AndItsTokenVerifies()
+    {
+        string tokenFile = Path.Combine(Path.GetTempPath(), $"ccasim-token-{Guid.NewGuid():n}.cbor");
+        string script = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "examples", "realm-rsi.rmm"))
+            .Replace("/tmp/realm-token.cbor", tokenFile, StringComparison.Ordinal);
+        try
+        {
+            (string output, RmmConsole console) = Run(script);
+            string[] lines = Lines(output);
+
+            Assert.Equal(File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "examples", "realm-rsi.out")), lines);
+            Assert.Equal(0, console.Errors);
+            byte[] rem1 = RegistersAsBytes(lines.First(l => l.StartsWith("RSI 0 cf14e5f7", StringComparison.Ordinal)));
+            byte[] rim = RegistersAsBytes(lines[Array.FindIndex(lines, l => l.StartsWith("RSI 0 cf14e5f7", StringComparison.Ordinal)) + 1]);
+            byte[] challenge = new byte[64];
+            for (int i = 0; i < 8; i++)
+            {
+                BinaryPrimitives.WriteUInt64LittleEndian(challenge.AsSpan(8 * i), 0x1111UL * (ulong)(i + 1));
+            }
+
+            VerificationResult result = CcaTokenVerifier.VerifyWithPem(
+                File.ReadAllBytes(tokenFile),
+                PlatformDescription.Default.ExportPlatformPublicKeyPem(),
+                new VerificationOptions { Challenge = challenge, InitialMeasurement = rim, ExtensibleMeasurements = [rem1, new byte[32], new byte[32], new byte[32]], RequireRel0 = true });
+            Assert.True(result.IsValid, result.ToString());
+        }
+        finally
+        {
+            File.Delete(tokenFile);
+        }
     }
 
     [Fact]
@@ -149,6 +188,19 @@ public sealed class RmmConsoleTests
         var console = new RmmConsole(platform, rmm, output);
         console.Run(new StringReader(script));
         return (output.ToString(), console);
+    }
+
+    /// <summary>x1..x4 of an "RSI x0 x1 x2 x3 x4" line as the 32 little-endian bytes they carry.</summary>
+    private static byte[] RegistersAsBytes(string line)
+    {
+        byte[] bytes = new byte[32];
+        string[] words = line.Split(' ');
+        for (int i = 0; i < 4; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(8 * i), Convert.ToUInt64(words[2 + i], 16));
+        }
+
+        return bytes;
     }
 
     private static string[] Lines(string output) => output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
