@@ -9,10 +9,18 @@ internal static class PlatformKeyCommand
     public static Command Create()
     {
         var command = new Command("platform-key", "Print the simulated platform's attestation public key (PEM) that verifiers trust.");
-        command.SetAction(_ =>
+        var attestation = new AttestationOptions();
+        attestation.AddTo(command);
+        command.SetAction(parse =>
         {
-            System.Console.Out.Write(PlatformDescription.Default.ExportPlatformPublicKeyPem());
-            System.Console.Out.WriteLine();
+            PlatformDescription? platform = attestation.Resolve(parse, out string? problem);
+            if (platform is null)
+            {
+                System.Console.Error.WriteLine($"ccasim platform-key: {problem}");
+                return 2;
+            }
+
+            System.Console.Out.WriteLine(platform.ExportPlatformPublicKeyPem());
             return 0;
         });
         return command;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CcaSim.Attestation;
 using CcaSim.Cli.Console;
 using CcaSim.Platform;
 using CcaSim.Rmm;
@@ -32,6 +33,8 @@ internal static class RmmCommand
         {
             script, poolSize, poolBase, feat0, s2sz, lpa2, sve, sveVl, bps, wps, pmu, pmuCtrs, sha256, sha512, lrs, recsOrder, vmidBits,
         };
+        var attestation = new AttestationOptions();
+        attestation.AddTo(command);
 
         command.SetAction(parse =>
         {
@@ -77,7 +80,14 @@ internal static class RmmCommand
                 MaxRecsOrder = parse.GetValue(recsOrder) ?? f.MaxRecsOrder,
             };
 
-            var config = new RmmConfig { Features = f, VmidBits = parse.GetValue(vmidBits) };
+            PlatformDescription? identity = attestation.Resolve(parse, out string? keyProblem);
+            if (identity is null)
+            {
+                err.WriteLine($"ccasim rmm: {keyProblem}");
+                return 2;
+            }
+
+            var config = new RmmConfig { Features = f, VmidBits = parse.GetValue(vmidBits), Attestation = identity };
             string? problem = FieldRangeProblem(f) ?? config.Validate();
             if (problem is not null)
             {

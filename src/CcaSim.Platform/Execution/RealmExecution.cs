@@ -18,6 +18,19 @@ public sealed class RealmVcpuContext
     /// <summary>MPIDR_EL1 as the realm reads it.</summary>
     public ulong MpidrEl1 { get; set; }
 
+    /// <summary>EL1 physical timer control (CNTP_CTL_EL0) and compare value, as the realm left them.</summary>
+    public ulong CntpCtl { get; set; }
+
+    public ulong CntpCval { get; set; }
+
+    /// <summary>EL1 virtual timer control (CNTV_CTL_EL0) and compare value, as the realm left them.</summary>
+    public ulong CntvCtl { get; set; }
+
+    public ulong CntvCval { get; set; }
+
+    /// <summary>True when a PMU counter overflow interrupt is pending for the realm.</summary>
+    public bool PmuOverflowActive { get; set; }
+
     /// <summary>
     /// An exception the RMM injected into the realm (a synchronous external abort, or UNDEF for HVC) that the
     /// engine must deliver before executing anything else; it clears this once taken.

@@ -130,6 +130,13 @@ public sealed partial class RealmManagementMonitor
         Put(exit, RecRunLayout.ExitRipasTop, e.RipasTop);
         exit[RecRunLayout.ExitRipasValue - RecRunLayout.Exit] = e.RipasValue;
         Put(exit, RecRunLayout.ExitImm, e.Imm);
+
+        // Every exit reports the realm's timers and PMU overflow so the host can emulate their interrupts (§4.3).
+        Put(exit, RecRunLayout.ExitCntpCtl, rec.Context.CntpCtl);
+        Put(exit, RecRunLayout.ExitCntpCval, rec.Context.CntpCval);
+        Put(exit, RecRunLayout.ExitCntvCtl, rec.Context.CntvCtl);
+        Put(exit, RecRunLayout.ExitCntvCval, rec.Context.CntvCval);
+        Put(exit, RecRunLayout.ExitPmuOvfStatus, rec.Context.PmuOverflowActive ? 1UL : 0);
         BinaryPrimitives.WriteUInt64LittleEndian(exit[(RecRunLayout.ExitGicv3Hcr - RecRunLayout.Exit)..], rec.Gicv3Hcr);
         for (int i = 0; i < RecRunLayout.NumLrs; i++)
         {
