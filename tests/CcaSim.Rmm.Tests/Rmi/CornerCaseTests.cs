@@ -2,6 +2,7 @@ using CcaSim.Rmm.Granules;
 using CcaSim.Rmm.Measurement;
 using CcaSim.Rmm.Realms;
 using CcaSim.Rmm.Rmi;
+using CcaSim.Rmm.Rsi;
 using CcaSim.Rmm.Rtt;
 using CcaSim.Rmm.Tests.Infrastructure;
 using static CcaSim.Rmm.Tests.Infrastructure.RttGroupHelpers;
@@ -9,11 +10,9 @@ using static CcaSim.Rmm.Tests.Infrastructure.RttGroupHelpers;
 namespace CcaSim.Rmm.Tests.Rmi;
 
 /// <summary>
-/// rmm-1.0.md §11, "corner cases a naive model gets wrong", one test per case that the host side can reach.
-/// Cases 5 (RIPAS REJECT), 9 (TOKEN_CONTINUE), 10 (RSI register preservation) and 11 (host-call alignment) are
-/// observable only through RSI calls made by the realm, which this build does not execute yet.
-/// The RIM is not readable through any RMI command (only through RSI/attestation), so the RIM cases read it
-/// from the RD as the realm side would.
+/// rmm-1.0.md §11, "corner cases a naive model gets wrong", one test per case. Cases 5, 9, 10 and 11 are
+/// observable only through RSI calls, made here by a scripted realm. The RIM is not readable through any RMI
+/// command, so the host-side RIM cases read it from the RD as the realm side would.
 /// </summary>
 public sealed class CornerCaseTests
 {
@@ -313,5 +312,79 @@ public sealed class CornerCaseTests
         RealmParams p = realm.Params;
         Measurements.InitRim(RmiHashAlgorithm.Sha256, p.Flags, p.S2sz, p.SveVl, p.NumBps, p.NumWps, p.PmuNumCtrs, rim);
         return rim;
+    }
+
+    // ---- 5. RIPAS REJECT is only observable for requests to RAM ----
+
+    [Theory]
+    [InlineData(Ripas.Ram, 1UL)]
+    [InlineData(Ripas.Empty, 0UL)]
+    public void Case05_RipasReject_IsReportedOnlyForRequestsToRam(Ripas target, ulong reportedResponse)
+    {
+        var r = new ScriptedRealmHost();
+        r.Engine.Enqueue((ulong)RsiFunctionId.RsiIpaStateSet, 0x1000, 0x3000, (ulong)target, 0);
+        Assert.Equal(RecExitReason.RipasChange, r.Enter());
+
+        Assert.Equal(RecExitReason.Fiq, r.Enter(RecRunLayout.EnterFlagRipasResponse));
+
+        ulong[] x = Assert.Single(r.Completed).X;
+        Assert.Equal([0UL, 0x1000UL, reportedResponse], x[..3]);
+    }
+
+    // ---- 9. TOKEN_CONTINUE after the token was fully read → ERROR_STATE; TOKEN_INIT always restarts ----
+
+    [Fact]
+    public void Case09_TokenContinueAfterFullRead_ReturnsErrorState_AndInitRestarts()
+    {
+        var r = new ScriptedRealmHost();
+        const ulong Init = (ulong)RsiFunctionId.RsiAttestationTokenInit;
+        const ulong Continue = (ulong)RsiFunctionId.RsiAttestationTokenContinue;
+        r.Engine.Enqueue(Init, 1, 2, 3, 4, 5, 6, 7, 8);
+        r.Engine.Enqueue(Continue, ScriptedRealmHost.Mapped, 0, 0x1000);
+        r.Engine.Enqueue(Continue, ScriptedRealmHost.Mapped, 0, 0x1000);
+        r.Engine.Enqueue(Init, 1, 2, 3, 4, 5, 6, 7, 8);
+        r.Engine.Enqueue(Continue, ScriptedRealmHost.Mapped, 0, 0x1000);
+
+        Assert.Equal(RecExitReason.Fiq, r.Enter());
+
+        ulong[] status = [.. r.Completed.Select(c => c.X[0])];
+        Assert.Equal([0UL, 0UL, 2UL, 0UL, 0UL], status);
+        Assert.Equal(r.Completed[1].X[1], r.Completed[4].X[1]);
+    }
+
+    // ---- 10. RSI results: x4 and up preserved unless written; MEASUREMENT_READ zero-fills x5..x8 for SHA-256 ----
+
+    [Fact]
+    public void Case10_RsiKeepsUnwrittenRegisters_AndMeasurementReadZeroFillsSha256()
+    {
+        var r = new ScriptedRealmHost();
+        r.Engine.Enqueue((ulong)RsiFunctionId.RsiVersion, 0x10000, 0x22, 0x33, 0x44, 0x55, 0x66);
+        r.Engine.Enqueue((ulong)RsiFunctionId.RsiMeasurementRead, 0, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88);
+
+        Assert.Equal(RecExitReason.Fiq, r.Enter());
+
+        Assert.Equal([0UL, 0x10000UL, 0x10000UL, 0UL, 0x44UL, 0x55UL, 0x66UL], r.Completed[0].X[..7]);
+        ulong[] read = r.Completed[1].X;
+        Assert.All(read[1..5], v => Assert.NotEqual(0UL, v));
+        Assert.Equal([0UL, 0UL, 0UL, 0UL], read[5..9]);
+    }
+
+    // ---- 11. The RsiHostCall structure is 256-byte aligned, not 4 KiB ----
+
+    [Theory]
+    [InlineData(0x1100UL, RecExitReason.HostCall)]
+    [InlineData(0x1F00UL, RecExitReason.HostCall)]
+    [InlineData(0x1080UL, RecExitReason.Fiq)]
+    public void Case11_HostCall_Needs256ByteAlignmentOnly(ulong addr, RecExitReason exit)
+    {
+        var r = new ScriptedRealmHost();
+        r.Engine.Enqueue((ulong)RsiFunctionId.RsiHostCall, addr);
+
+        Assert.Equal(exit, r.Enter());
+
+        if (exit == RecExitReason.Fiq)
+        {
+            Assert.Equal((ulong)RsiStatus.ErrorInput, Assert.Single(r.Completed).X[0]);
+        }
     }
 }

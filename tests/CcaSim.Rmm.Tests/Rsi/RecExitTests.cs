@@ -8,55 +8,14 @@ namespace CcaSim.Rmm.Tests.Rsi;
 /// <summary>REC exits other than RSI/PSCI: data aborts, emulated MMIO, SEA injection, WFI/WFE, HVC (rmm-1.0.md §3.10, §5.7).</summary>
 public sealed class RecExitTests
 {
-    private const ulong Mapped = 0x1000;
-    private const ulong UnmappedRam = 0x2000;
-    private const ulong Empty = 0x5000;
+    private const ulong UnmappedRam = ScriptedRealmHost.UnmappedRam;
+    private const ulong Empty = ScriptedRealmHost.Empty;
     private const ulong Unprotected = (1UL << 47) + 0x1234;
-
-    private sealed class Realm
-    {
-        public Realm()
-        {
-            Host = new RmmTestHost();
-            Handle = Host.CreateRealm();
-            Host.CreateRtts(Handle, 0, 3);
-            RmmTestHost.Expect(Host.Smc(RmiFunctionId.RmiRttInitRipas, Handle.Rd, Mapped, 0x3000), RmiStatus.Success);
-            RmmTestHost.Expect(Host.Smc(RmiFunctionId.RmiDataCreateUnknown, Handle.Rd, Host.Delegated(), Mapped), RmiStatus.Success);
-            Rec = Host.CreateRec(Handle);
-            RmmTestHost.Expect(Host.Smc(RmiFunctionId.RmiRealmActivate, Handle.Rd), RmiStatus.Success);
-            Run = Host.NsGranule();
-            Engine = new ScriptedRealm(Host.Platform.Interrupts);
-            Engine.StepCompleted += (step, x, fault) => Completed.Add((step, x, fault));
-            Host.Rmm.Engine = Engine;
-        }
-
-        public RmmTestHost Host { get; }
-
-        public RealmHandle Handle { get; }
-
-        public ulong Rec { get; }
-
-        public ulong Run { get; }
-
-        public ScriptedRealm Engine { get; }
-
-        public List<(RealmStep Step, ulong[] X, RealmFault Fault)> Completed { get; } = [];
-
-        public RecExitReason Enter(ulong flags = 0, ulong gpr0 = 0)
-        {
-            Host.Write64(Run, flags);
-            Host.Write64(Run + RecRunLayout.EnterGprs, gpr0);
-            RmmTestHost.Expect(Host.Smc(RmiFunctionId.RmiRecEnter, Rec, Run), RmiStatus.Success);
-            return (RecExitReason)Host.Read64(Run + RecRunLayout.ExitReason);
-        }
-
-        public ulong Exit(int offset) => Host.Read64(Run + (ulong)offset);
-    }
 
     [Fact]
     public void MmioWrite_AtUnprotectedIpa_ExitsSyncWithSyndromeAndValue_ThenCompletesOnEmulMmio()
     {
-        var r = new Realm();
+        var r = new ScriptedRealmHost();
         r.Engine.EnqueueWrite(Unprotected, 4, 5, 0x1_DEAD_BEEF);
 
         Assert.Equal(RecExitReason.Sync, r.Enter());
@@ -83,7 +42,7 @@ public sealed class RecExitTests
     [InlineData(8, 0xAABB_CCDD_1234_5678UL)]
     public void MmioRead_CompletedByHost_LoadsEntryGpr0MaskedToAccessSize(int size, ulong expected)
     {
-        var r = new Realm();
+        var r = new ScriptedRealmHost();
         r.Engine.EnqueueRead(Unprotected, size, 7);
         Assert.Equal(RecExitReason.Sync, r.Enter());
         Assert.Equal(0UL, r.Exit(RecRunLayout.ExitEsr) & (1UL << 6));
@@ -96,7 +55,7 @@ public sealed class RecExitTests
     [Fact]
     public void InjectSea_AfterUnprotectedAbort_DeliversSynchronousExternalAbort()
     {
-        var r = new Realm();
+        var r = new ScriptedRealmHost();
         r.Engine.EnqueueRead(Unprotected, 8, 1);
         Assert.Equal(RecExitReason.Sync, r.Enter());
 
@@ -108,7 +67,7 @@ public sealed class RecExitTests
     [Fact]
     public void EmulMmio_AfterAnExitThatWasNotAnAbort_ReturnsErrorRec()
     {
-        var r = new Realm();
+        var r = new ScriptedRealmHost();
         r.Engine.EnqueueRead(Unprotected, 8, 1);
         Assert.Equal(RecExitReason.Sync, r.Enter());
         Assert.Equal(RecExitReason.Fiq, r.Enter(RecRunLayout.EnterFlagEmulMmio));
@@ -122,7 +81,7 @@ public sealed class RecExitTests
     [InlineData(1UL << 48)]
     public void Access_ToRipasEmptyOrOutsideTheIpaSpace_InjectsSeaWithoutExit(ulong ipa)
     {
-        var r = new Realm();
+        var r = new ScriptedRealmHost();
         r.Engine.EnqueueRead(ipa, 8, 1);
 
         Assert.Equal(RecExitReason.Fiq, r.Enter());
@@ -133,7 +92,7 @@ public sealed class RecExitTests
     [Fact]
     public void Access_ToUnmappedProtectedRam_ExitsWithoutIsvAndRunsAgainOnceMapped()
     {
-        var r = new Realm();
+        var r = new ScriptedRealmHost();
         r.Engine.EnqueueWrite(UnmappedRam + 0x10, 8, 3, 0x55);
 
         Assert.Equal(RecExitReason.Sync, r.Enter());
@@ -158,7 +117,7 @@ public sealed class RecExitTests
     [Fact]
     public void InjectSea_AfterProtectedAbort_ReturnsErrorRec()
     {
-        var r = new Realm();
+        var r = new ScriptedRealmHost();
         r.Engine.EnqueueRead(UnmappedRam, 8, 1);
         Assert.Equal(RecExitReason.Sync, r.Enter());
         r.Host.Write64(r.Run, RecRunLayout.EnterFlagInjectSea);
@@ -171,7 +130,7 @@ public sealed class RecExitTests
     [InlineData(true, RecRunLayout.EnterFlagTrapWfe, 1UL)]
     public void Wfx_WhenTrapped_ExitsSyncWithWfxSyndromeAndPcPastIt(bool wfe, ulong trapFlag, ulong ti)
     {
-        var r = new Realm();
+        var r = new ScriptedRealmHost();
         if (wfe)
         {
             r.Engine.EnqueueWfe();
@@ -193,7 +152,7 @@ public sealed class RecExitTests
     [Fact]
     public void Wfi_WhenNotTrapped_CompletesWithoutExit()
     {
-        var r = new Realm();
+        var r = new ScriptedRealmHost();
         r.Engine.EnqueueWfi();
         r.Engine.EnqueueWfe();
 
@@ -205,7 +164,7 @@ public sealed class RecExitTests
     [Fact]
     public void Hvc_FromRealm_IsUndefinedWithoutExit()
     {
-        var r = new Realm();
+        var r = new ScriptedRealmHost();
         r.Engine.EnqueueHvc();
 
         Assert.Equal(RecExitReason.Fiq, r.Enter());
@@ -219,7 +178,7 @@ public sealed class RecExitTests
     [InlineData(0x8200_0000UL)]
     public void Smc_WithUnknownFunctionId_ReturnsSmcUnknownWithoutExit(ulong fid)
     {
-        var r = new Realm();
+        var r = new ScriptedRealmHost();
         r.Engine.Enqueue(fid, 1, 2, 3, 4, 5);
 
         Assert.Equal(RecExitReason.Fiq, r.Enter());
@@ -232,7 +191,7 @@ public sealed class RecExitTests
     [Fact]
     public void Irq_PendingWhileTheRealmIdles_ExitsWithIrq()
     {
-        var r = new Realm();
+        var r = new ScriptedRealmHost();
         r.Host.Platform.Interrupts.IrqPending = true;
 
         Assert.Equal(RecExitReason.Irq, r.Enter());
