@@ -27,14 +27,15 @@ public sealed partial class RealmManagementMonitor
             return Fail(rec);
         }
 
-        // TF-RMM compares the whole flags register with CHANGE_DESTROYED.
+        // RsiRipasChangeFlags: CHANGE_DESTROYED is bit 0; the other bits are reserved (§5.5). TF-RMM rel0 compares
+        // the whole register with 1, so reserved bits would turn it off there; the spec wins.
         rec.PendingRipas = new RipasChangeRequest
         {
             Base = baseIpa,
             Top = top,
             Next = baseIpa,
             Value = (Ripas)ripas,
-            ChangeDestroyed = x[4] == RsiChangeDestroyed,
+            ChangeDestroyed = (x[4] & RsiChangeDestroyed) != 0,
         };
         rec.Exit.Reset(RecExitReason.RipasChange);
         rec.Exit.RipasBase = baseIpa;
