@@ -235,7 +235,7 @@ internal sealed class RealmSide
         Assert.Equal(RecExitReason.Sync, exit.Reason);
         Assert.Equal(TranslationFaultEsr(level), exit.Esr);
         Assert.Equal(0UL, exit.Far);
-        Assert.Equal(ipa >> 8, exit.Hpfar);
+        Assert.Equal((ipa >> 8) & ~0xFUL, exit.Hpfar);
         Assert.All(exit.Gprs, g => Assert.Equal(0UL, g));
     }
 
