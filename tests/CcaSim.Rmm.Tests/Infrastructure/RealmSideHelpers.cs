@@ -93,6 +93,7 @@ internal sealed class RealmSide
         Run = Host.NsGranule();
         Script = new ScriptedRealm(Host.Platform.Interrupts);
         Script.CallCompleted += (call, x) => Completed.Add(new CompletedCall(call, x));
+        Script.StepCompleted += (step, x, fault) => Steps.Add((step, x, fault));
         Engine = new RecordingEngine(Script);
         Host.Rmm.Engine = Engine;
     }
@@ -115,6 +116,9 @@ internal sealed class RealmSide
 
     /// <summary>Every realm call that completed, in order.</summary>
     public List<CompletedCall> Completed { get; } = [];
+
+    /// <summary>Every realm step (calls, data accesses, WFx, HVC) that completed, with the exception it took.</summary>
+    public List<(RealmStep Step, ulong[] X, RealmFault Fault)> Steps { get; } = [];
 
     public Realm RealmState => Host.Rmm.RealmAt(Realm.Rd)!;
 
@@ -149,6 +153,9 @@ internal sealed class RealmSide
         Expect(Enter(rec, flags, gprs), RmiStatus.Success);
         return Exit;
     }
+
+    /// <summary>RMI_REC_ENTER of REC 0 with entry flags and gprs[0], asserting SUCCESS; returns the exit reason.</summary>
+    public RecExitReason EnterReason(ulong flags = 0, ulong gpr0 = 0) => EnterOk(flags: flags, gprs: [gpr0]).Reason;
 
     /// <summary>
     /// Queues one call, enters REC 0 and asserts the call completed inside that entry and the realm then idled

@@ -321,13 +321,13 @@ public sealed class CornerCaseTests
     [InlineData(Ripas.Empty, 0UL)]
     public void Case05_RipasReject_IsReportedOnlyForRequestsToRam(Ripas target, ulong reportedResponse)
     {
-        var r = new ScriptedRealmHost();
-        r.Engine.Enqueue((ulong)RsiFunctionId.RsiIpaStateSet, 0x1000, 0x3000, (ulong)target, 0);
-        Assert.Equal(RecExitReason.RipasChange, r.Enter());
+        var r = new RealmSide();
+        r.Script.Enqueue((ulong)RsiFunctionId.RsiIpaStateSet, 0x1000, 0x3000, (ulong)target, 0);
+        Assert.Equal(RecExitReason.RipasChange, r.EnterReason());
 
-        Assert.Equal(RecExitReason.Fiq, r.Enter(RecRunLayout.EnterFlagRipasResponse));
+        Assert.Equal(RecExitReason.Fiq, r.EnterReason(RecRunLayout.EnterFlagRipasResponse));
 
-        ulong[] x = Assert.Single(r.Completed).X;
+        ulong[] x = Assert.Single(r.Steps).X;
         Assert.Equal([0UL, 0x1000UL, reportedResponse], x[..3]);
     }
 
@@ -336,20 +336,20 @@ public sealed class CornerCaseTests
     [Fact]
     public void Case09_TokenContinueAfterFullRead_ReturnsErrorState_AndInitRestarts()
     {
-        var r = new ScriptedRealmHost();
+        var r = new RealmSide();
         const ulong Init = (ulong)RsiFunctionId.RsiAttestationTokenInit;
         const ulong Continue = (ulong)RsiFunctionId.RsiAttestationTokenContinue;
-        r.Engine.Enqueue(Init, 1, 2, 3, 4, 5, 6, 7, 8);
-        r.Engine.Enqueue(Continue, ScriptedRealmHost.Mapped, 0, 0x1000);
-        r.Engine.Enqueue(Continue, ScriptedRealmHost.Mapped, 0, 0x1000);
-        r.Engine.Enqueue(Init, 1, 2, 3, 4, 5, 6, 7, 8);
-        r.Engine.Enqueue(Continue, ScriptedRealmHost.Mapped, 0, 0x1000);
+        r.Script.Enqueue(Init, 1, 2, 3, 4, 5, 6, 7, 8);
+        r.Script.Enqueue(Continue, RealmSide.Ram, 0, 0x1000);
+        r.Script.Enqueue(Continue, RealmSide.Ram, 0, 0x1000);
+        r.Script.Enqueue(Init, 1, 2, 3, 4, 5, 6, 7, 8);
+        r.Script.Enqueue(Continue, RealmSide.Ram, 0, 0x1000);
 
-        Assert.Equal(RecExitReason.Fiq, r.Enter());
+        Assert.Equal(RecExitReason.Fiq, r.EnterReason());
 
-        ulong[] status = [.. r.Completed.Select(c => c.X[0])];
+        ulong[] status = [.. r.Steps.Select(c => c.X[0])];
         Assert.Equal([0UL, 0UL, 2UL, 0UL, 0UL], status);
-        Assert.Equal(r.Completed[1].X[1], r.Completed[4].X[1]);
+        Assert.Equal(r.Steps[1].X[1], r.Steps[4].X[1]);
     }
 
     // ---- 10. RSI results: x4 and up preserved unless written; MEASUREMENT_READ zero-fills x5..x8 for SHA-256 ----
@@ -357,14 +357,14 @@ public sealed class CornerCaseTests
     [Fact]
     public void Case10_RsiKeepsUnwrittenRegisters_AndMeasurementReadZeroFillsSha256()
     {
-        var r = new ScriptedRealmHost();
-        r.Engine.Enqueue((ulong)RsiFunctionId.RsiVersion, 0x10000, 0x22, 0x33, 0x44, 0x55, 0x66);
-        r.Engine.Enqueue((ulong)RsiFunctionId.RsiMeasurementRead, 0, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88);
+        var r = new RealmSide();
+        r.Script.Enqueue((ulong)RsiFunctionId.RsiVersion, 0x10000, 0x22, 0x33, 0x44, 0x55, 0x66);
+        r.Script.Enqueue((ulong)RsiFunctionId.RsiMeasurementRead, 0, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88);
 
-        Assert.Equal(RecExitReason.Fiq, r.Enter());
+        Assert.Equal(RecExitReason.Fiq, r.EnterReason());
 
-        Assert.Equal([0UL, 0x10000UL, 0x10000UL, 0UL, 0x44UL, 0x55UL, 0x66UL], r.Completed[0].X[..7]);
-        ulong[] read = r.Completed[1].X;
+        Assert.Equal([0UL, 0x10000UL, 0x10000UL, 0UL, 0x44UL, 0x55UL, 0x66UL], r.Steps[0].X[..7]);
+        ulong[] read = r.Steps[1].X;
         Assert.All(read[1..5], v => Assert.NotEqual(0UL, v));
         Assert.Equal([0UL, 0UL, 0UL, 0UL], read[5..9]);
     }
@@ -377,14 +377,14 @@ public sealed class CornerCaseTests
     [InlineData(0x1080UL, RecExitReason.Fiq)]
     public void Case11_HostCall_Needs256ByteAlignmentOnly(ulong addr, RecExitReason exit)
     {
-        var r = new ScriptedRealmHost();
-        r.Engine.Enqueue((ulong)RsiFunctionId.RsiHostCall, addr);
+        var r = new RealmSide();
+        r.Script.Enqueue((ulong)RsiFunctionId.RsiHostCall, addr);
 
-        Assert.Equal(exit, r.Enter());
+        Assert.Equal(exit, r.EnterReason());
 
         if (exit == RecExitReason.Fiq)
         {
-            Assert.Equal((ulong)RsiStatus.ErrorInput, Assert.Single(r.Completed).X[0]);
+            Assert.Equal((ulong)RsiStatus.ErrorInput, Assert.Single(r.Steps).X[0]);
         }
     }
 }
