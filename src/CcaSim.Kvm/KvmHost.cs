@@ -1,0 +1,202 @@
+using CcaSim.Kvm.GuestMemfd;
+using CcaSim.Kvm.Uapi;
+using CcaSim.Kvm.Vm;
+using CcaSim.Platform;
+using CcaSim.Platform.Monitor;
+
+namespace CcaSim.Kvm;
+
+/// <summary>
+/// The host kernel's KVM, as user space sees it: a file-descriptor table and one method per ioctl, taking the
+/// UAPI structures and returning a value or −errno (never an exception for caller input). At boot it probes the
+/// RMM over the SMC conduit (RMI_VERSION 1.0, RMI_FEATURES; kvm-realm-abi.md §2.18); realms exist only if that
+/// succeeds. This is the foundation of the v12 ABI: VM creation, capabilities, memslots, guest_memfd and memory
+/// attributes; the realm lifecycle and the vCPU run loop build on it.
+/// </summary>
+public sealed class KvmHost
+{
+    private const ulong RmiVersion = 0xC400_0150;
+    private const ulong RmiFeatures = 0xC400_0165;
+    private const ulong RmiAbi10 = 0x1_0000;
+
+    private readonly Dictionary<int, object> _files = [];
+    private int _nextFd = 3;
+
+    public KvmHost(CcaPlatform platform, KvmHostOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(platform);
+        Platform = platform;
+        Options = options ?? new KvmHostOptions();
+        SmcRegisters version = platform.Monitor.Smc(RmiVersion, RmiAbi10);
+        if (version[0] == 0)
+        {
+            SmcRegisters features = platform.Monitor.Smc(RmiFeatures, 0);
+            RmiAvailable = features[0] == 0;
+            RmmFeatureRegister0 = features[1];
+        }
+    }
+
+    public CcaPlatform Platform { get; }
+
+    public KvmHostOptions Options { get; }
+
+    /// <summary>Whether an RMM 1.0 answered at boot (KVM_CAP_ARM_RMI, realm VM type).</summary>
+    public bool RmiAvailable { get; }
+
+    /// <summary>The RMM's feature register 0, as read at boot (zero without an RMM).</summary>
+    public ulong RmmFeatureRegister0 { get; }
+
+    /// <summary>The realm IPA limit: the RMM's S2SZ (§2.2).</summary>
+    public int RealmIpaLimit => (int)(RmmFeatureRegister0 & 0xFF);
+
+    /// <summary>open("/dev/kvm").</summary>
+    public int OpenDevKvm() => Install(new DevKvm());
+
+    /// <summary>close(fd). Closing a VM fd drops one reference on the VM; guest_memfd files hold their own.</summary>
+    public KvmResult Close(int fd)
+    {
+        if (!_files.Remove(fd, out object? file))
+        {
+            return Errno.EBADF;
+        }
+
+        switch (file)
+        {
+            case KvmVm vm:
+                vm.References--;
+                break;
+            case GuestMemfdFile gmem:
+                gmem.Close();
+                if (gmem.Owner is KvmVm owner)
+                {
+                    owner.References--;
+                }
+
+                break;
+        }
+
+        return KvmResult.Success;
+    }
+
+    /// <summary>The VM behind a VM fd (for the layers above that hold the fd, and for tests).</summary>
+    public KvmVm? VmOf(int fd) => _files.GetValueOrDefault(fd) as KvmVm;
+
+    /// <summary>The guest_memfd behind an fd, or null for any other kind of fd.</summary>
+    public GuestMemfdFile? GuestMemfdOf(int fd) => _files.GetValueOrDefault(fd) as GuestMemfdFile;
+
+    /// <summary>KVM_CREATE_VM (§2.2): returns the new VM fd.</summary>
+    public KvmResult CreateVm(int kvmFd, ulong type)
+    {
+        if (_files.GetValueOrDefault(kvmFd) is not DevKvm)
+        {
+            return _files.ContainsKey(kvmFd) ? Errno.ENOTTY : Errno.EBADF;
+        }
+
+        ulong machine = type & KvmVmType.ArmMask;
+        if ((type & ~KvmVmType.ValidMask) != 0 || (machine != KvmVmType.ArmNormal && machine != KvmVmType.ArmRealm))
+        {
+            return Errno.EINVAL;
+        }
+
+        bool realm = machine == KvmVmType.ArmRealm;
+        if (realm && !RmiAvailable)
+        {
+            return Errno.EINVAL;
+        }
+
+        int ipa = (int)(type & KvmVmType.IpaSizeMask);
+        ipa = ipa == 0 ? KvmVmType.DefaultIpaBits : ipa;
+        int limit = realm ? RealmIpaLimit : Options.HostIpaLimit;
+        if (ipa < 32 || ipa > limit)
+        {
+            return Errno.EINVAL;
+        }
+
+        return KvmResult.Ok(Install(new KvmVm(realm, ipa)));
+    }
+
+    /// <summary>
+    /// KVM_CHECK_EXTENSION on /dev/kvm or a VM fd. A realm VM fd answers 0 for every arch capability outside the
+    /// v12 allow-list (§2.10); the generic guest_memfd and attribute capabilities follow the 6.8–6.12 code, where a
+    /// normal arm64 VM fd reports 0 for both (§2.2).
+    /// </summary>
+    public KvmResult CheckExtension(int fd, long capability)
+    {
+        object? file = _files.GetValueOrDefault(fd);
+        if (file is not (DevKvm or KvmVm))
+        {
+            return file is null ? Errno.EBADF : Errno.ENOTTY;
+        }
+
+        KvmVm? vm = file as KvmVm;
+        if (capability == Options.CapabilityNumbers.ArmRmi)
+        {
+            return KvmResult.Ok(RmiAvailable ? 1 : 0);
+        }
+
+        bool sve = vm?.IsRealm == true ? (RmmFeatureRegister0 & (1UL << 9)) != 0 : Options.HostSve;
+        long value = (KvmCapability)capability switch
+        {
+            KvmCapability.UserMemory2 or KvmCapability.MemoryFaultInfo => 1,
+            KvmCapability.GuestMemfd => vm is null || vm.IsRealm ? 1 : 0,
+            KvmCapability.MemoryAttributes => vm is null ? (long)KvmMemoryAttributeBits.Private : (long)vm.SupportedAttributes,
+            KvmCapability.Irqchip or KvmCapability.ArmPsci or KvmCapability.ArmPsci02 or KvmCapability.MsiDevid or KvmCapability.ArmPmuV3 => 1,
+            KvmCapability.NrVcpus or KvmCapability.MaxVcpus or KvmCapability.MaxVcpuId => Options.MaxVcpus,
+            KvmCapability.ArmVmIpaSize => vm?.IsRealm == true ? RealmIpaLimit : Options.HostIpaLimit,
+            KvmCapability.ArmSve => sve ? 1 : 0,
+            KvmCapability.ArmPtrauthAddress or KvmCapability.ArmPtrauthGeneric => Options.HostPtrauth ? 1 : 0,
+            KvmCapability.StealTime => vm?.IsRealm == true ? 0 : 1,
+            _ => 0,
+        };
+        return KvmResult.Ok(value);
+    }
+
+    /// <summary>KVM_SET_USER_MEMORY_REGION2 (§4.2).</summary>
+    public KvmResult SetUserMemoryRegion2(int vmFd, in KvmUserspaceMemoryRegion2 region)
+    {
+        if (VmOf(vmFd) is not KvmVm vm)
+        {
+            return NotAVm(vmFd);
+        }
+
+        return vm.Memslots.Set(region, fd => GuestMemfdOf((int)fd));
+    }
+
+    /// <summary>KVM_SET_USER_MEMORY_REGION (v1; §4.2).</summary>
+    public KvmResult SetUserMemoryRegion(int vmFd, in KvmUserspaceMemoryRegion region) =>
+        VmOf(vmFd) is KvmVm vm ? vm.Memslots.SetV1(region) : NotAVm(vmFd);
+
+    /// <summary>KVM_CREATE_GUEST_MEMFD (§4.1): a new fd whose file keeps the VM alive after the VM fd closes.</summary>
+    public KvmResult CreateGuestMemfd(int vmFd, in KvmCreateGuestMemfd request)
+    {
+        if (VmOf(vmFd) is not KvmVm vm)
+        {
+            return NotAVm(vmFd);
+        }
+
+        KvmResult<GuestMemfdFile> file = GuestMemfdFile.Create(request, vm);
+        if (!file.IsSuccess)
+        {
+            return file.Error;
+        }
+
+        vm.References++;
+        return KvmResult.Ok(Install(file.Value));
+    }
+
+    /// <summary>KVM_SET_MEMORY_ATTRIBUTES (§4.3).</summary>
+    public KvmResult SetMemoryAttributes(int vmFd, in KvmMemoryAttributes attributes) =>
+        VmOf(vmFd) is KvmVm vm ? vm.Attributes.SetMemoryAttributes(attributes) : NotAVm(vmFd);
+
+    private KvmResult NotAVm(int fd) => _files.ContainsKey(fd) ? Errno.ENOTTY : Errno.EBADF;
+
+    private int Install(object file)
+    {
+        int fd = _nextFd++;
+        _files[fd] = file;
+        return fd;
+    }
+
+    /// <summary>The file behind an open /dev/kvm.</summary>
+    private sealed class DevKvm;
+}
