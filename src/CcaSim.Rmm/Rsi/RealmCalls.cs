@@ -95,6 +95,4 @@ public sealed partial class RealmManagementMonitor
     private RealmStage2 Stage2Of(Realms.Realm realm) => realm.Stage2 ??= new RealmStage2(realm, _memory, _tableAt);
 
     private static bool Fail(Rec rec) => Complete(rec, RsiStatus.ErrorInput);
-
-    private static bool IsRealmAccessible(Stage2Access access) => access == Stage2Access.Mapped;
 }
