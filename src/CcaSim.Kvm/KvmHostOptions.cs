@@ -17,6 +17,9 @@ public sealed record KvmHostOptions
     /// <summary>Whether the host CPU has pointer authentication.</summary>
     public bool HostPtrauth { get; init; }
 
+    /// <summary>Width of the host's VMIDs (8 or 16): the realm VMID bitmap has 2^bits entries (§2.5).</summary>
+    public int VmidBits { get; init; } = 16;
+
     /// <summary>Capability numbers that moved between series versions (KVM_CAP_ARM_RMI), default v12.</summary>
     public KvmCapabilityNumbers CapabilityNumbers { get; init; } = KvmCapabilityNumbers.V12;
 }

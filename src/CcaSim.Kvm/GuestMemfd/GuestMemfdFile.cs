@@ -1,3 +1,4 @@
+using CcaSim.Kvm.Host;
 using CcaSim.Kvm.Uapi;
 
 namespace CcaSim.Kvm.GuestMemfd;
@@ -49,6 +50,9 @@ public sealed class GuestMemfdFile
 
     private readonly SparseRangeMap _pages = new();
 
+    /// <summary>The physical page behind each prepared index (its folio), when the file has a host allocator.</summary>
+    private readonly Dictionary<ulong, ulong> _backing = [];
+
     private GuestMemfdFile(long size, ulong flags, object? owner)
     {
         Size = size;
@@ -87,7 +91,9 @@ public sealed class GuestMemfdFile
     /// page aligned -EINVAL. The reserved words are not checked, as in 6.8–6.12. Allowed on any VM; only binding
     /// needs private memory.
     /// </summary>
-    public static KvmResult<GuestMemfdFile> Create(in KvmCreateGuestMemfd request, object? owner = null)
+    public static KvmResult<GuestMemfdFile> Create(in KvmCreateGuestMemfd request, object? owner = null) => Create(request, owner, null);
+
+    internal static KvmResult<GuestMemfdFile> Create(in KvmCreateGuestMemfd request, object? owner, HostPageAllocator? pages)
     {
         if ((request.Flags & ~ValidFlags) != 0)
         {
@@ -100,11 +106,27 @@ public sealed class GuestMemfdFile
             return Errno.EINVAL;
         }
 
-        return KvmResult<GuestMemfdFile>.Ok(new GuestMemfdFile(size, request.Flags, owner));
+        return KvmResult<GuestMemfdFile>.Ok(new GuestMemfdFile(size, request.Flags, owner) { Pages = pages });
     }
 
     /// <summary>Drops the fd: every later file operation is -EBADF and in-kernel page lookups fail -EFAULT.</summary>
-    public void Close() => IsClosed = true;
+    public void Close()
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+
+        // Release: every binding loses its pages before the folios go back to the allocator.
+        PunchHole(0, PageCount);
+        IsClosed = true;
+    }
+
+    /// <summary>Where prepared pages come from; without one (plain-file tests) pages carry state only.</summary>
+    internal HostPageAllocator? Pages { get; init; }
+
+    /// <summary>Physical pages the file holds.</summary>
+    public int BackedPages => _backing.Count;
 
     public KvmResult<GuestMemfdStat> Stat() =>
         IsClosed ? Errno.EBADF : KvmResult<GuestMemfdStat>.Ok(new GuestMemfdStat(Size, PageSize, Inode));
@@ -201,18 +223,13 @@ public sealed class GuestMemfdFile
     /// </summary>
     public KvmResult PopulatePage(GmemBinding binding, ulong gfn)
     {
-        KvmResult<ulong> index = Resolve(binding, gfn);
+        KvmResult<ulong> index = GetPfn(binding, gfn, forPopulate: true, out _);
         if (!index.IsSuccess)
         {
             return index.ToResult();
         }
 
-        if (GetPageState(index.Value) == GmemPageState.Prepared)
-        {
-            return Errno.EEXIST;
-        }
-
-        _pages.Set(index.Value, index.Value + 1, (ulong)GmemPageState.Prepared);
+        MarkPrepared(index.Value);
         return KvmResult.Success;
     }
 
@@ -223,20 +240,52 @@ public sealed class GuestMemfdFile
     /// </summary>
     public KvmResult FaultInPage(GmemBinding binding, ulong gfn)
     {
-        KvmResult<ulong> index = Resolve(binding, gfn);
+        KvmResult<ulong> index = GetPfn(binding, gfn, forPopulate: false, out _);
         if (!index.IsSuccess)
         {
             return index.ToResult();
         }
 
-        if (GetPageState(index.Value) == GmemPageState.Prepared)
+        bool fresh = GetPageState(index.Value) != GmemPageState.Prepared;
+        MarkPrepared(index.Value);
+        return KvmResult.Ok(fresh ? 1 : 0);
+    }
+
+    /// <summary>
+    /// kvm_gmem_get_pfn / the populate lookup: the file index of <paramref name="gfn"/> through the binding
+    /// (gfn − base_gfn + pgoff, §5.1) and its physical page, allocated on first use. Populate refuses a page that
+    /// is already prepared (-EEXIST); -EFAULT once the file is closed; -ENOMEM when no page is left. The page is
+    /// not marked prepared: the caller does that once its own step succeeded.
+    /// </summary>
+    internal KvmResult<ulong> GetPfn(GmemBinding binding, ulong gfn, bool forPopulate, out ulong pa)
+    {
+        pa = 0;
+        KvmResult<ulong> index = Resolve(binding, gfn);
+        if (!index.IsSuccess)
         {
-            return KvmResult.Ok(0);
+            return index;
         }
 
-        _pages.Set(index.Value, index.Value + 1, (ulong)GmemPageState.Prepared);
-        return KvmResult.Ok(1);
+        if (forPopulate && GetPageState(index.Value) == GmemPageState.Prepared)
+        {
+            return Errno.EEXIST;
+        }
+
+        if (Pages is not null && !_backing.TryGetValue(index.Value, out pa))
+        {
+            if (Pages.Allocate() is not ulong page)
+            {
+                return Errno.ENOMEM;
+            }
+
+            pa = page;
+            _backing[index.Value] = pa;
+        }
+
+        return index;
     }
+
+    internal void MarkPrepared(ulong index) => _pages.Set(index, index + 1, (ulong)GmemPageState.Prepared);
 
     private KvmResult<ulong> Resolve(GmemBinding binding, ulong gfn)
     {
@@ -263,6 +312,14 @@ public sealed class GuestMemfdFile
 
         Invalidating?.Invoke(this, new GmemInvalidationEventArgs(start, end));
         _pages.Set(start, end, (ulong)GmemPageState.Absent);
+        if (Pages is not null && _backing.Count > 0)
+        {
+            foreach (ulong index in _backing.Keys.Where(i => i >= start && i < end).ToList())
+            {
+                Pages.Free(_backing[index]);
+                _backing.Remove(index);
+            }
+        }
     }
 
     private KvmResult PositionedIo(long position)

@@ -51,6 +51,9 @@ public enum KvmExitReason : uint
     Hypercall = 3,
     Mmio = 6,
     Shutdown = 8,
+
+    /// <summary>KVM_EXIT_INTR: KVM_RUN returned -EINTR (a signal, or in CcaSim a host interrupt; FIDELITY.md).</summary>
+    Intr = 10,
     InternalError = 17,
     SystemEvent = 24,
 

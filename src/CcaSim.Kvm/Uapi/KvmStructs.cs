@@ -98,6 +98,13 @@ public struct UInt32x3
     private uint _element;
 }
 
+/// <summary><c>__u8[15]</c>.</summary>
+[InlineArray(15)]
+public struct UInt8x15
+{
+    private byte _element;
+}
+
 /// <summary><c>__u64[6]</c>.</summary>
 [InlineArray(6)]
 public struct UInt64x6

@@ -1,22 +1,36 @@
+using CcaSim.Kvm.Host;
 using CcaSim.Kvm.MemoryAttributes;
 using CcaSim.Kvm.Memslots;
+using CcaSim.Kvm.Realm;
+using CcaSim.Kvm.Rmi;
+using CcaSim.Kvm.Run;
 using CcaSim.Kvm.Uapi;
 
 namespace CcaSim.Kvm.Vm;
 
 /// <summary>
-/// A VM (<c>struct kvm</c>): its type, IPA size, memslots and memory attributes. Realm VMs have private memory
-/// (kvm_arch_has_private_mem), which is what makes guest_memfd slots and the PRIVATE attribute valid (§2.2).
-/// A VM lives while its VM fd or any guest_memfd created on it is open (§4.1).
+/// A VM (<c>struct kvm</c>): its type, IPA size, memslots, memory attributes, vCPUs and, for a realm, the host
+/// side of the realm (<see cref="KvmRealm"/>). Realm VMs have private memory (kvm_arch_has_private_mem), which is
+/// what makes guest_memfd slots and the PRIVATE attribute valid (§2.2). A VM lives while its VM fd, any vCPU fd or
+/// any guest_memfd created on it is open (§4.1); the last close tears the realm down (§2.17).
 /// </summary>
 public sealed class KvmVm
 {
-    internal KvmVm(bool isRealm, int ipaBits)
+    private readonly List<KvmVcpu> _vcpus = [];
+
+    internal KvmVm(KvmContext context, bool isRealm, int ipaBits)
     {
+        Context = context;
         IsRealm = isRealm;
         IpaBits = ipaBits;
         Memslots = new MemslotTable(this, privateMemory: isRealm);
         Attributes = new MemoryAttributeStore(SupportedAttributes);
+        if (isRealm)
+        {
+            Realm = new KvmRealm(context, ipaBits, Memslots, Attributes);
+            Attributes.RangeChanged += OnAttributesChanged;
+            Memslots.SlotRemoved += OnSlotRemoved;
+        }
     }
 
     public bool IsRealm { get; }
@@ -31,9 +45,230 @@ public sealed class KvmVm
 
     public MemoryAttributeStore Attributes { get; }
 
-    /// <summary>Open references: the VM fd and every guest_memfd created on the VM.</summary>
+    /// <summary>The host side of the realm; null for a normal VM.</summary>
+    public KvmRealm? Realm { get; }
+
+    public IReadOnlyList<KvmVcpu> Vcpus => _vcpus;
+
+    public SmcccFilter SmcccFilter { get; } = new();
+
+    /// <summary>The in-kernel GICv3, once created (KVM_CREATE_DEVICE).</summary>
+    public IInKernelIrqchip? Irqchip { get; internal set; }
+
+    /// <summary>Whether any vCPU of the VM has run (the vGIC is initialised then; no vCPU may be added, §2.3).</summary>
+    public bool HasRun { get; internal set; }
+
+    internal KvmContext Context { get; }
+
+    /// <summary>Open references: the VM fd, every vCPU fd and every guest_memfd created on the VM.</summary>
     internal int References { get; set; } = 1;
 
-    /// <summary>True once the VM fd and every guest_memfd of the VM are closed.</summary>
-    public bool IsDestroyed => References == 0;
+    /// <summary>True once every fd that holds the VM is closed.</summary>
+    public bool IsDestroyed { get; private set; }
+
+    internal KvmVcpu AddVcpu(int id)
+    {
+        var vcpu = new KvmVcpu(this, id, _vcpus.Count);
+        _vcpus.Add(vcpu);
+        return vcpu;
+    }
+
+    public KvmVcpu? VcpuByMpidr(ulong mpidr) => _vcpus.FirstOrDefault(v => v.Mpidr == (mpidr & 0xFF_00FF_FFFFUL));
+
+    /// <summary>The realm parameters of §2.5, from the RMM's limits (v12 derives them from ID registers that default to those limits).</summary>
+    internal KvmResult<RealmCreateConfig> CreateConfig()
+    {
+        ulong f = Context.FeatureRegister0;
+        bool pmu = _vcpus.Any(v => (v.Features & (1u << KvmVcpuFeature.PmuV3)) != 0);
+        bool sve = _vcpus.Any(v => (v.Features & (1u << KvmVcpuFeature.Sve)) != 0);
+        return KvmResult<RealmCreateConfig>.Ok(new RealmCreateConfig(
+            NumBps: (int)((f >> 14) & 0x3F),
+            NumWps: (int)((f >> 20) & 0x3F),
+            Pmu: pmu,
+            PmuNumCtrs: (int)((f >> 27) & 0x1F),
+            Sve: sve,
+            SveVl: (int)((f >> 10) & 0xF)));
+    }
+
+    /// <summary>
+    /// kvm_activate_realm on the first KVM_RUN (§2.8): ensure the descriptor, mark DEAD, require the in-kernel
+    /// GICv3, create a REC per vCPU (only vCPU 0 runnable), INIT_RIPAS every gmem slot, RMI_REALM_ACTIVATE.
+    /// </summary>
+    internal KvmResult Activate()
+    {
+        KvmRealm realm = Realm!;
+        if (realm.State == RealmState.Active)
+        {
+            return KvmResult.Success;
+        }
+
+        KvmResult created = realm.EnsureCreated(CreateConfig);
+        if (!created.IsSuccess)
+        {
+            return created;
+        }
+
+        realm.State = RealmState.Dead;
+        if (Irqchip is null)
+        {
+            return Errno.EOPNOTSUPP;
+        }
+
+        foreach (KvmVcpu vcpu in _vcpus)
+        {
+            KvmResult rec = CreateRec(vcpu);
+            if (!rec.IsSuccess)
+            {
+                return rec;
+            }
+        }
+
+        foreach (Memslot slot in Memslots.Slots.Where(s => s.IsGuestMemfd).ToList())
+        {
+            KvmResult ripas = realm.InitRipas(slot.BaseGfn << MemslotTable.PageShift, slot.EndGfn << MemslotTable.PageShift);
+            if (!ripas.IsSuccess)
+            {
+                return ripas;
+            }
+        }
+
+        if (!Context.Rmi.RealmActivate(realm.Rd).IsSuccess)
+        {
+            return Errno.ENXIO;
+        }
+
+        realm.State = RealmState.Active;
+        return KvmResult.Success;
+    }
+
+    /// <summary>kvm_create_rec (§2.3): REC and aux granules delegated, params from the vCPU's MPIDR, PC and X0–X7.</summary>
+    private KvmResult CreateRec(KvmVcpu vcpu)
+    {
+        bool vmHasPmu = _vcpus.Any(v => (v.Features & (1u << KvmVcpuFeature.PmuV3)) != 0);
+        if ((vcpu.Features & (1u << KvmVcpuFeature.Psci02)) == 0
+            || (vmHasPmu && (vcpu.Features & (1u << KvmVcpuFeature.PmuV3)) == 0))
+        {
+            return Errno.EINVAL;
+        }
+
+        KvmRealm realm = Realm!;
+        ulong? paramsPage = Context.AllocateZeroed();
+        ulong? run = Context.AllocateZeroed();
+        ulong? rec = Context.AllocateDelegated();
+        var aux = new List<ulong>();
+        while (aux.Count < realm.AuxCount && Context.AllocateDelegated() is ulong a)
+        {
+            aux.Add(a);
+        }
+
+        if (paramsPage is not ulong p || run is not ulong runPa || rec is not ulong recPa || aux.Count < realm.AuxCount)
+        {
+            FreeRecPages(paramsPage, run, rec, aux);
+            return Errno.ENOMEM;
+        }
+
+        var mem = Context.HostMemory;
+        mem.Write64(p + RmiRecParams.Flags, vcpu.Id == 0 ? RmiRecParams.FlagRunnable : 0);
+        mem.Write64(p + RmiRecParams.Mpidr, vcpu.Mpidr);
+        mem.Write64(p + RmiRecParams.Pc, vcpu.Core.Pc);
+        for (int i = 0; i < 8; i++)
+        {
+            mem.Write64(p + RmiRecParams.Gprs + (ulong)(8 * i), vcpu.Core.X[i]);
+        }
+
+        mem.Write64(p + RmiRecParams.NumAux, (ulong)aux.Count);
+        for (int i = 0; i < aux.Count; i++)
+        {
+            mem.Write64(p + RmiRecParams.Aux + (ulong)(8 * i), aux[i]);
+        }
+
+        RmiResult created = Context.Rmi.RecCreate(realm.Rd, recPa, p);
+        Context.Pages.Free(p);
+        if (!created.IsSuccess)
+        {
+            FreeRecPages(null, run, rec, aux);
+            return Errno.ENXIO;
+        }
+
+        vcpu.RecPa = recPa;
+        vcpu.AuxPas = [.. aux];
+        vcpu.RunPa = runPa;
+        return KvmResult.Success;
+    }
+
+    private void FreeRecPages(ulong? paramsPage, ulong? run, ulong? rec, List<ulong> aux)
+    {
+        foreach (ulong? page in new[] { paramsPage, run })
+        {
+            if (page is ulong pa)
+            {
+                Context.Pages.Free(pa);
+            }
+        }
+
+        if (rec is ulong r)
+        {
+            Context.UndelegateAndFree(r);
+        }
+
+        aux.ForEach(a => Context.UndelegateAndFree(a));
+    }
+
+    /// <summary>kvm_arch_post_set_memory_attributes for realms (§2.13): to PRIVATE unmaps shared pages, to shared destroys private ones.</summary>
+    private void OnAttributesChanged(object? sender, MemoryAttributeRangeEventArgs e)
+    {
+        if ((e.Attributes & KvmMemoryAttributeBits.Private) != 0)
+        {
+            Realm!.UnmapShared(e.StartGfn, e.EndGfn);
+        }
+        else
+        {
+            Realm!.UnmapPrivate(e.StartGfn, e.EndGfn);
+        }
+    }
+
+    /// <summary>kvm_arch_flush_shadow_memslot: a deleted or moved slot loses its stage-2 mappings.</summary>
+    private void OnSlotRemoved(Memslot slot)
+    {
+        Realm!.UnmapPrivate(slot.BaseGfn, slot.EndGfn);
+        Realm!.UnmapShared(slot.BaseGfn, slot.EndGfn);
+    }
+
+    /// <summary>Drops one reference; the last one destroys the VM (§2.17).</summary>
+    internal void Release()
+    {
+        if (--References > 0 || IsDestroyed)
+        {
+            return;
+        }
+
+        IsDestroyed = true;
+        if (Realm is not KvmRealm realm)
+        {
+            return;
+        }
+
+        realm.DestroyMappings();
+        foreach (KvmVcpu vcpu in _vcpus)
+        {
+            if (vcpu.RecPa != 0)
+            {
+                if (Context.Rmi.RecDestroy(vcpu.RecPa).IsSuccess)
+                {
+                    Context.UndelegateAndFree(vcpu.RecPa);
+                    Array.ForEach(vcpu.AuxPas, a => Context.UndelegateAndFree(a));
+                }
+                else
+                {
+                    Context.Pages.Leak(vcpu.RecPa);
+                    Array.ForEach(vcpu.AuxPas, Context.Pages.Leak);
+                }
+
+                Context.Pages.Free(vcpu.RunPa);
+                vcpu.RecPa = 0;
+            }
+        }
+
+        realm.DestroyRealm();
+    }
 }

@@ -1,0 +1,338 @@
+using System.Buffers.Binary;
+using CcaSim.Kvm.Memslots;
+using CcaSim.Kvm.Realm;
+using CcaSim.Kvm.Rmi;
+using CcaSim.Kvm.Uapi;
+using CcaSim.Kvm.Vm;
+using CcaSim.Platform.Memory;
+
+namespace CcaSim.Kvm.Run;
+
+/// <summary>
+/// KVM_RUN for a realm vCPU (kvm-realm-abi.md §2.8, §2.11–§2.16): activation on the first run, then entries
+/// into the REC until an exit needs user space. Before each entry it completes what the last exit left open
+/// (MMIO data, host-call and PSCI results, a RIPAS change) and loads the vGIC's list registers; after each exit
+/// it reads rec_exit from the non-secure run page and handles it as rmi-exit.c does.
+/// </summary>
+internal static class RealmRunLoop
+{
+    private const int VirtualTimerPpi = 27;
+    private const int PhysicalTimerPpi = 30;
+    private const ulong TimerEnable = 1;
+    private const ulong TimerImask = 2;
+    private const ulong TimerIstatus = 4;
+
+    public static KvmResult Run(KvmVcpu vcpu)
+    {
+        KvmVm vm = vcpu.Vm;
+        KvmRealm realm = vm.Realm!;
+        if (!vcpu.HasRun)
+        {
+            // kvm_arch_vcpu_run_pid_change: the first run of each vCPU activates the realm if nobody did yet.
+            vcpu.HasRun = true;
+            vm.HasRun = true;
+            KvmResult activated = vm.Activate();
+            if (!activated.IsSuccess)
+            {
+                return activated;
+            }
+        }
+
+        while (true)
+        {
+            if (realm.State != RealmState.Active)
+            {
+                return Errno.EINVAL;
+            }
+
+            if (vcpu.Run.ImmediateExit || vcpu.IsPoweredOff)
+            {
+                // A stopped vCPU blocks in the kernel until CPU_ON; in a single-threaded model the wait ends at
+                // once, as if a signal had arrived (FIDELITY.md).
+                vcpu.Run.ExitReason = KvmExitReason.Intr;
+                return Errno.EINTR;
+            }
+
+            PreEnter(vcpu, realm);
+            RmiResult entered = realm.Rmi.RecEnter(vcpu.RecPa, vcpu.RunPa);
+            if (entered.Status == RmiStatus.ErrorRealm && entered.Index == 1)
+            {
+                // The realm turned itself off (PSCI SYSTEM_OFF raced with this entry).
+                vcpu.Run.ExitReason = KvmExitReason.Shutdown;
+                return KvmResult.Success;
+            }
+
+            if (!entered.IsSuccess)
+            {
+                return Errno.ENXIO;
+            }
+
+            KvmResult? done = HandleExit(vcpu, realm);
+            if (done is KvmResult result)
+            {
+                return result;
+            }
+        }
+    }
+
+    /// <summary>The pre-entry step (§2.11): complete the last exit into rec_enter, then load the vGIC state.</summary>
+    private static void PreEnter(KvmVcpu vcpu, KvmRealm realm)
+    {
+        MemoryAccessor mem = vcpu.Vm.Context.HostMemory;
+        ulong run = vcpu.RunPa;
+        ulong flags = 0;
+        if (vcpu.InjectSeaPending)
+        {
+            flags |= RmiRecRun.EnterFlagInjectSea;
+        }
+        else if (vcpu.EmulatedMmioPending)
+        {
+            flags |= RmiRecRun.EnterFlagEmulatedMmio;
+            if (vcpu.MmioIsRead)
+            {
+                ulong data = BinaryPrimitives.ReadUInt64LittleEndian(vcpu.Run.MmioData);
+                mem.Write64(run + RmiRecRun.EnterGprs, data & SizeMask(vcpu.MmioLength));
+            }
+        }
+
+        vcpu.InjectSeaPending = false;
+        vcpu.EmulatedMmioPending = false;
+        if (vcpu.LastExit is RmiExitState.HostCall or RmiExitState.Psci)
+        {
+            for (int i = 0; i < RmiRecRun.NumGprs; i++)
+            {
+                mem.Write64(run + RmiRecRun.EnterGprs + (ulong)(8 * i), vcpu.Core.X[i]);
+            }
+        }
+
+        if (vcpu.PendingRipas is (ulong baseIpa, ulong top, bool toEmpty))
+        {
+            realm.SetRipas(vcpu.RecPa, baseIpa, top, toEmpty);
+            vcpu.PendingRipas = null;
+        }
+
+        if (vcpu.RejectRipas)
+        {
+            flags |= RmiRecRun.EnterFlagRipasResponse;
+            vcpu.RejectRipas = false;
+        }
+
+        mem.Write64(run + RmiRecRun.EnterFlags, flags);
+        if (vcpu.Vm.Irqchip is IInKernelIrqchip gic)
+        {
+            int numLrs = (int)((vcpu.Vm.Context.FeatureRegister0 >> 34) & 0xF) + 1;
+            Span<ulong> lrs = stackalloc ulong[RmiRecRun.NumLrs];
+            ulong hcr = gic.FlushToListRegisters(vcpu.Index, lrs, numLrs);
+            mem.Write64(run + RmiRecRun.EnterGicv3Hcr, hcr);
+            for (int i = 0; i < RmiRecRun.NumLrs; i++)
+            {
+                mem.Write64(run + RmiRecRun.EnterGicv3Lrs + (ulong)(8 * i), lrs[i]);
+            }
+        }
+    }
+
+    /// <summary>handle_rec_exit (§2.11): null to re-enter, else what KVM_RUN returns.</summary>
+    private static KvmResult? HandleExit(KvmVcpu vcpu, KvmRealm realm)
+    {
+        MemoryAccessor mem = vcpu.Vm.Context.HostMemory;
+        ulong run = vcpu.RunPa;
+        Span<byte> reasonByte = stackalloc byte[1];
+        mem.Read(run + RmiRecRun.ExitReason, reasonByte);
+        var reason = (RmiExitReason)reasonByte[0];
+        ulong esr = mem.Read64(run + RmiRecRun.ExitEsr);
+        SyncTimersAndGic(vcpu, mem, run);
+        vcpu.LastExit = reason switch
+        {
+            RmiExitReason.HostCall => RmiExitState.HostCall,
+            RmiExitReason.Psci => RmiExitState.Psci,
+            RmiExitReason.RipasChange => RmiExitState.RipasChange,
+            _ => RmiExitState.Other,
+        };
+
+        switch (reason)
+        {
+            case RmiExitReason.Sync:
+                return Esr.Ec(esr) switch
+                {
+                    Esr.EcDataAbortLow => HandleDataAbort(vcpu, realm, esr, mem.Read64(run + RmiRecRun.ExitHpfar), mem.Read64(run + RmiRecRun.ExitFar), mem.Read64(run + RmiRecRun.ExitGprs)),
+                    _ => Errno.ENXIO,
+                };
+            case RmiExitReason.Irq:
+            case RmiExitReason.Fiq:
+                // The host's own interrupt ended the entry. KVM re-enters until a signal is pending; CcaSim treats
+                // the interrupt as that signal, so an idle realm returns control to the VMM (FIDELITY.md).
+                vcpu.Run.ExitReason = KvmExitReason.Intr;
+                return Errno.EINTR;
+            case RmiExitReason.Psci:
+                CopyGprs(vcpu, mem, run, 7);
+                return RealmPsci.Handle(vcpu);
+            case RmiExitReason.RipasChange:
+                return HandleRipasChange(vcpu, realm, mem, run);
+            case RmiExitReason.HostCall:
+                CopyGprs(vcpu, mem, run, RmiRecRun.NumGprs);
+                return HandleSmccc(vcpu, smc: false);
+            default:
+                vcpu.Run.SetInternalError(0);
+                vcpu.Run.ExitReason = KvmExitReason.InternalError;
+                return KvmResult.Success;
+        }
+    }
+
+    private static void CopyGprs(KvmVcpu vcpu, MemoryAccessor mem, ulong run, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            vcpu.Core.X[i] = mem.Read64(run + RmiRecRun.ExitGprs + (ulong)(8 * i));
+        }
+    }
+
+    /// <summary>Timer state comes back in every exit and drives the timer PPIs; the realm's list registers go back to the vGIC (§2.16).</summary>
+    private static void SyncTimersAndGic(KvmVcpu vcpu, MemoryAccessor mem, ulong run)
+    {
+        if (vcpu.Vm.Irqchip is not IInKernelIrqchip gic)
+        {
+            return;
+        }
+
+        gic.SetTimerLevel(vcpu.Index, VirtualTimerPpi, TimerAsserted(mem.Read64(run + RmiRecRun.ExitCntvCtl)));
+        gic.SetTimerLevel(vcpu.Index, PhysicalTimerPpi, TimerAsserted(mem.Read64(run + RmiRecRun.ExitCntpCtl)));
+        int numLrs = (int)((vcpu.Vm.Context.FeatureRegister0 >> 34) & 0xF) + 1;
+        Span<ulong> lrs = stackalloc ulong[RmiRecRun.NumLrs];
+        for (int i = 0; i < numLrs; i++)
+        {
+            lrs[i] = mem.Read64(run + RmiRecRun.ExitGicv3Lrs + (ulong)(8 * i));
+        }
+
+        gic.SyncFromListRegisters(vcpu.Index, lrs, numLrs);
+    }
+
+    private static bool TimerAsserted(ulong ctl) => (ctl & (TimerEnable | TimerIstatus | TimerImask)) == (TimerEnable | TimerIstatus);
+
+    /// <summary>
+    /// A data abort (§2.11, §2.12, §2.14): a write's value comes in gprs[0]; the stripped GPA decides between the
+    /// private gmem path, the shared user-memory path and MMIO (the vGIC in the kernel, anything else in user space).
+    /// </summary>
+    private static KvmResult? HandleDataAbort(KvmVcpu vcpu, KvmRealm realm, ulong esr, ulong hpfar, ulong far, ulong writeValue)
+    {
+        ulong ipa = ((hpfar & ~0xFUL) << 8) | (far & 0xFFF);
+        bool shared = (ipa & realm.SharedBit) != 0;
+        ulong gpa = ipa & ~realm.SharedBit;
+        ulong gfn = gpa >> MemslotTable.PageShift;
+        bool isv = (esr & Esr.Isv) != 0;
+        bool write = (esr & Esr.Wnr) != 0;
+        if (isv && write)
+        {
+            vcpu.Core.X[Esr.Srt(esr)] = writeValue;
+        }
+
+        Memslot? slot = vcpu.Vm.Memslots.Find(gfn);
+        if (slot is not null)
+        {
+            if (!shared && slot.IsGuestMemfd)
+            {
+                if (!vcpu.Vm.Attributes.RangeHasAttributes(gfn, gfn + 1, KvmMemoryAttributeBits.Private, KvmMemoryAttributeBits.Private))
+                {
+                    vcpu.Run.SetMemoryFault(KvmMemoryExitFlag.Private, gfn << MemslotTable.PageShift, MemslotTable.PageSize);
+                    vcpu.Run.ExitReason = KvmExitReason.MemoryFault;
+                    return Errno.EFAULT;
+                }
+
+                KvmResult faulted = realm.FaultPrivate(slot, gfn);
+                if (faulted.IsSuccess)
+                {
+                    return null;
+                }
+
+                vcpu.Run.SetMemoryFault(0, gfn << MemslotTable.PageShift, MemslotTable.PageSize);
+                vcpu.Run.ExitReason = KvmExitReason.MemoryFault;
+                return faulted;
+            }
+
+            if (!shared)
+            {
+                // A private access to a slot without guest_memfd: no MEMORY_FAULT exit on arm64 (§2.12).
+                return Errno.EINVAL;
+            }
+
+            KvmResult mapped = realm.FaultShared(slot, gfn);
+            return mapped.IsSuccess ? null : mapped;
+        }
+
+        if (!isv)
+        {
+            // No syndrome to emulate with: the realm takes an external abort (§2.14), no NISV exit.
+            vcpu.InjectSeaPending = true;
+            return null;
+        }
+
+        int size = Esr.AccessSize(esr);
+        vcpu.EmulatedMmioPending = true;
+        vcpu.MmioIsRead = !write;
+        vcpu.MmioLength = size;
+        ulong data = write ? writeValue & SizeMask(size) : 0;
+        if (vcpu.Vm.Irqchip is IInKernelIrqchip gic && gic.TryHandleMmio(vcpu.Index, gpa, write, size, ref data))
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(vcpu.Run.MmioData, data);
+            return null;
+        }
+
+        vcpu.Run.SetMmio(gpa, size, write, data);
+        vcpu.Run.ExitReason = KvmExitReason.Mmio;
+        return KvmResult.Success;
+    }
+
+    /// <summary>
+    /// RSI_IPA_STATE_SET reached the host (§2.13): a request touching the shared half is refused on the next entry
+    /// and KVM_RUN fails -EINVAL; otherwise user space sees KVM_EXIT_MEMORY_FAULT (-EFAULT) and the next KVM_RUN
+    /// carries the change out.
+    /// </summary>
+    private static KvmResult HandleRipasChange(KvmVcpu vcpu, KvmRealm realm, MemoryAccessor mem, ulong run)
+    {
+        ulong baseIpa = mem.Read64(run + RmiRecRun.ExitRipasBase);
+        ulong top = mem.Read64(run + RmiRecRun.ExitRipasTop);
+        Span<byte> value = stackalloc byte[1];
+        mem.Read(run + RmiRecRun.ExitRipasValue, value);
+        bool toRam = value[0] == RmiRtt.RipasRam;
+        if ((baseIpa & realm.SharedBit) != 0 || ((top - 1) & realm.SharedBit) != 0)
+        {
+            vcpu.RejectRipas = true;
+            return Errno.EINVAL;
+        }
+
+        vcpu.PendingRipas = (baseIpa, top, !toRam);
+        vcpu.Run.SetMemoryFault(toRam ? KvmMemoryExitFlag.Private : 0, baseIpa, top - baseIpa);
+        vcpu.Run.ExitReason = KvmExitReason.MemoryFault;
+        return Errno.EFAULT;
+    }
+
+    /// <summary>
+    /// kvm_smccc_call_handler for a host call (§2.16): a function the VMM's SMCCC filter forwards becomes
+    /// KVM_EXIT_HYPERCALL; a denied one, or one KVM does not implement, answers SMCCC NOT_SUPPORTED in X0.
+    /// </summary>
+    internal static KvmResult? HandleSmccc(KvmVcpu vcpu, bool smc)
+    {
+        ulong fid = vcpu.Core.X[0];
+        switch (vcpu.Vm.SmcccFilter.ActionFor(fid))
+        {
+            case SmcccFilterAction.FwdToUser:
+                vcpu.Run.SetHypercall(fid, smc ? KvmHypercallFlags.Smc : 0);
+                vcpu.Run.ExitReason = KvmExitReason.Hypercall;
+                return KvmResult.Success;
+            case SmcccFilterAction.Deny:
+                vcpu.Core.X[0] = SmcccNotSupported;
+                return null;
+        }
+
+        vcpu.Core.X[0] = (uint)fid switch
+        {
+            SmcccVersion => 0x1_0001,
+            _ => SmcccNotSupported,
+        };
+        return null;
+    }
+
+    private const uint SmcccVersion = 0x8000_0000;
+    private const ulong SmcccNotSupported = ulong.MaxValue;
+
+    private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
+}

@@ -1,0 +1,91 @@
+using CcaSim.Kvm.Uapi;
+
+namespace CcaSim.Kvm.Vm;
+
+/// <summary>
+/// A vCPU (<c>struct kvm_vcpu</c>) of a VM: its id, initialisation, register file, the <c>kvm_run</c> page and, for
+/// a realm, the REC KVM created for it at activation together with the exit state the next entry must complete.
+/// </summary>
+public sealed partial class KvmVcpu
+{
+    internal KvmVcpu(KvmVm vm, int id, int index)
+    {
+        Vm = vm;
+        Id = id;
+        Index = index;
+    }
+
+    public KvmVm Vm { get; }
+
+    /// <summary>vcpu_id as given to KVM_CREATE_VCPU.</summary>
+    public int Id { get; }
+
+    /// <summary>Position among the VM's vCPUs (vcpu_idx): the redistributor and list-register index.</summary>
+    public int Index { get; }
+
+    public KvmRun Run { get; } = new();
+
+    public VcpuCoreRegisters Core { get; } = new();
+
+    /// <summary>Feature bits of the KVM_ARM_VCPU_INIT that initialised the vCPU.</summary>
+    public uint Features { get; internal set; }
+
+    /// <summary>MPIDR_EL1 as KVM resets it: Aff0 = id[3:0], Aff1 = id[11:4], Aff2 = id[19:12] (reset_mpidr).</summary>
+    public ulong Mpidr => ((ulong)Id & 0xF) | ((((ulong)Id >> 4) & 0xFF) << 8) | ((((ulong)Id >> 12) & 0xFF) << 16);
+
+    /// <summary>Set by KVM_ARM_VCPU_INIT.</summary>
+    public bool IsInitialized { get; internal set; }
+
+    /// <summary>PSCI state as KVM sees it: off until CPU_ON (or from init with POWER_OFF), off after CPU_OFF / SYSTEM_OFF.</summary>
+    public bool IsPoweredOff { get; internal set; }
+
+    /// <summary>Whether this vCPU has been run once (kvm_arch_vcpu_run_pid_change has happened).</summary>
+    public bool HasRun { get; internal set; }
+
+    // The REC (§2.3): granules KVM delegated for it and the non-secure rec_run page it enters with.
+    internal ulong RecPa { get; set; }
+
+    internal ulong[] AuxPas { get; set; } = [];
+
+    internal ulong RunPa { get; set; }
+
+    /// <summary>Why the REC last exited; decides what the next entry copies in (§2.11).</summary>
+    internal RmiExitState LastExit { get; set; }
+
+    /// <summary>An emulatable MMIO read or write the VMM (or the in-kernel vGIC) completes on the next entry.</summary>
+    internal bool EmulatedMmioPending { get; set; }
+
+    internal bool MmioIsRead { get; set; }
+
+    internal int MmioLength { get; set; }
+
+    /// <summary>KVM_SET_VCPU_EVENTS turned the pending MMIO into an external abort (§2.14).</summary>
+    internal bool InjectSeaPending { get; set; }
+
+    /// <summary>A RIPAS change the VMM has seen as KVM_EXIT_MEMORY_FAULT and the next entry carries out (§2.13).</summary>
+    internal (ulong Base, ulong Top, bool ToEmpty)? PendingRipas { get; set; }
+
+    /// <summary>Refuse the pending RIPAS change on the next entry (shared-half request, §2.13 step 2).</summary>
+    internal bool RejectRipas { get; set; }
+}
+
+/// <summary>The exit KVM last took from the REC, as far as the next entry cares.</summary>
+internal enum RmiExitState
+{
+    None,
+    Other,
+    HostCall,
+    Psci,
+    RipasChange,
+}
+
+/// <summary>
+/// The part of the vCPU register file the run loop needs: X0–X30 and PC (what a realm's REC takes at creation
+/// and what host-call and PSCI results travel back in, §2.9).
+/// </summary>
+public sealed class VcpuCoreRegisters
+{
+    public ulong[] X { get; } = new ulong[31];
+
+    public ulong Pc { get; set; }
+}

@@ -1,0 +1,181 @@
+using CcaSim.Kvm.Uapi;
+using CcaSim.Kvm.Vm;
+using CcaSim.Platform;
+using CcaSim.Platform.Execution;
+using CcaSim.Rmm;
+using CcaSim.Rmm.Granules;
+
+namespace CcaSim.Kvm.Tests.Infrastructure;
+
+/// <summary>Records where and with which registers the realm was entered, in front of a <see cref="ScriptedRealm"/>.</summary>
+internal sealed class RecordingEngine(ScriptedRealm inner) : IRealmEngine
+{
+    public List<(ulong Mpidr, ulong Pc, ulong[] X)> Entries { get; } = [];
+
+    public RealmEvent Run(RealmVcpuContext context, IRealmMemory memory)
+    {
+        Entries.Add((context.MpidrEl1, context.Pc, [.. context.X]));
+        return inner.Run(context, memory);
+    }
+}
+
+/// <summary>
+/// A machine for KVM tests: platform, the real RMM behind the SMC conduit running a <see cref="ScriptedRealm"/>,
+/// and KVM on top. <see cref="AssertNoLeaks"/> is the leak check every VM-creating test ends with.
+/// </summary>
+internal sealed class KvmTestBed
+{
+    public KvmTestBed(RmmConfig? config = null, KvmHostOptions? options = null, ulong memorySize = 256UL << 20)
+    {
+        Platform = new CcaPlatform(new PlatformOptions { MemorySize = memorySize });
+        Rmm = RealmManagementMonitor.Boot(Platform.Monitor, config, Platform.Interrupts);
+        Script = new ScriptedRealm(Platform.Interrupts);
+        Engine = new RecordingEngine(Script);
+        Rmm.Engine = Engine;
+        Kvm = new KvmHost(Platform, options);
+        KvmFd = Kvm.OpenDevKvm();
+    }
+
+    public CcaPlatform Platform { get; }
+
+    public RealmManagementMonitor Rmm { get; }
+
+    public ScriptedRealm Script { get; }
+
+    public RecordingEngine Engine { get; }
+
+    public KvmHost Kvm { get; }
+
+    public int KvmFd { get; }
+
+    /// <summary>After every fd is closed: all granules non-secure, no RMM object, every VMID free, nothing leaked.</summary>
+    public void AssertNoLeaks()
+    {
+        Assert.Empty(Platform.Gpt.NonSecureExceptions());
+        foreach (GranuleState state in Enum.GetValues<GranuleState>().Where(s => s != GranuleState.Undelegated))
+        {
+            Assert.Equal(0, Rmm.GranuleCount(state));
+        }
+
+        Assert.Equal(0, Rmm.VmidsInUse);
+        Assert.Equal(0, Kvm.Vmids.InUse);
+        Assert.Equal(0, Kvm.Pages.Leaked);
+    }
+}
+
+/// <summary>
+/// A VMM driving the v12 sequence (kvm-realm-abi.md §3.1) step by step, with the choices tests vary exposed:
+/// a realm VM, an in-kernel GICv3, vCPUs, one guest_memfd slot over RAM backed by an anonymous mapping.
+/// </summary>
+internal sealed class RealmVmm
+{
+    public const ulong RamBase = 0x8000_0000;
+
+    public RealmVmm(KvmTestBed bed, ulong ramSize = 16UL << 20, int ipaBits = 33, int vcpus = 1, bool irqchip = true, bool attributes = true)
+    {
+        Bed = bed;
+        RamSize = ramSize;
+        KvmHost kvm = bed.Kvm;
+        VmFd = Ok(kvm.CreateVm(bed.KvmFd, KvmVmType.Make(KvmVmType.ArmRealm, ipaBits)));
+        if (irqchip)
+        {
+            CreateIrqchip();
+        }
+
+        for (int i = 0; i < vcpus; i++)
+        {
+            int fd = Ok(kvm.CreateVcpu(VmFd, i));
+            InitVcpu(fd, i == 0 ? 0 : 1u << KvmVcpuFeature.PowerOff);
+            VcpuFds.Add(fd);
+        }
+
+        var create = new KvmCreateGuestMemfd { Size = ramSize };
+        GmemFd = Ok(kvm.CreateGuestMemfd(VmFd, create));
+        Uaddr = (ulong)kvm.Process.Mmap(ramSize).ReturnValue;
+        var slot = new KvmUserspaceMemoryRegion2
+        {
+            Slot = 0,
+            Flags = (uint)KvmMemoryRegionOptions.GuestMemfd,
+            GuestPhysAddr = RamBase,
+            MemorySize = ramSize,
+            UserspaceAddr = Uaddr,
+            GuestMemfd = (uint)GmemFd,
+        };
+        Assert.Equal(0, kvm.SetUserMemoryRegion2(VmFd, slot).ReturnValue);
+        if (attributes)
+        {
+            SetPrivate(RamBase, ramSize, true);
+        }
+    }
+
+    public KvmTestBed Bed { get; }
+
+    public KvmHost Kvm => Bed.Kvm;
+
+    public ulong RamSize { get; }
+
+    public int VmFd { get; }
+
+    public int GmemFd { get; }
+
+    /// <summary>The VMM's mapping of guest RAM (shared backing and image staging).</summary>
+    public ulong Uaddr { get; }
+
+    public List<int> VcpuFds { get; } = [];
+
+    public KvmVm Vm => Kvm.VmOf(VmFd)!;
+
+    public KvmVcpu Vcpu(int i) => Kvm.VcpuOf(VcpuFds[i])!;
+
+    public KvmRun Run(int i) => Kvm.MapRun(VcpuFds[i])!;
+
+    public void CreateIrqchip() => Vm.Irqchip = new Tests.Run.FakeIrqchip();
+
+    public void InitVcpu(int fd, uint extraFeatures = 0)
+    {
+        KvmVcpu vcpu = Kvm.VcpuOf(fd)!;
+        vcpu.Features = (1u << KvmVcpuFeature.Psci02) | extraFeatures;
+        vcpu.IsInitialized = true;
+        vcpu.IsPoweredOff = (extraFeatures & (1u << KvmVcpuFeature.PowerOff)) != 0;
+    }
+
+    public void SetPrivate(ulong gpa, ulong size, bool isPrivate) =>
+        Assert.Equal(0, Kvm.SetMemoryAttributes(VmFd, new KvmMemoryAttributes { Address = gpa, Size = size, Attributes = isPrivate ? KvmMemoryAttributeBits.Private : 0 }).ReturnValue);
+
+    /// <summary>Writes bytes into the VMM's RAM mapping at the offset of <paramref name="gpa"/>.</summary>
+    public void Stage(ulong gpa, ReadOnlySpan<byte> bytes) => Assert.True(Kvm.Process.TryWrite(Uaddr + (gpa - RamBase), bytes));
+
+    /// <summary>KVM_ARM_RMI_POPULATE over [gpa, gpa + size) from the staging mapping, advancing by the returned byte count as v12 VMMs do.</summary>
+    public void Populate(ulong gpa, ulong size, uint flags = KvmArmRmiPopulateFlags.Measure)
+    {
+        while (size > 0)
+        {
+            var args = new KvmArmRmiPopulate { Base = gpa, Size = size, SourceUaddr = Uaddr + (gpa - RamBase), Flags = flags };
+            long done = Kvm.ArmRmiPopulate(VmFd, args).ReturnValue;
+            Assert.True(done > 0, $"populate at 0x{gpa:x} returned {done}");
+            gpa += (ulong)done;
+            size -= (ulong)done;
+        }
+    }
+
+    public KvmResult RunVcpu(int i = 0) => Kvm.Run(VcpuFds[i]);
+
+    /// <summary>Closes every fd of the VM (gmem first, then vCPUs, then the VM fd) and unmaps the RAM mapping.</summary>
+    public void Close()
+    {
+        Assert.Equal(0, Kvm.Close(GmemFd).ReturnValue);
+        foreach (int fd in VcpuFds)
+        {
+            Assert.Equal(0, Kvm.Close(fd).ReturnValue);
+        }
+
+        Assert.Equal(0, Kvm.Close(VmFd).ReturnValue);
+        Assert.Equal(0, Kvm.Process.Munmap(Uaddr).ReturnValue);
+    }
+
+    private static int Ok(KvmResult result)
+    {
+        Assert.True(result.IsSuccess, $"expected success, got {result}");
+        return (int)result.ReturnValue;
+    }
+}
