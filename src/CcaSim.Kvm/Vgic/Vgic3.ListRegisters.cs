@@ -11,7 +11,9 @@ public sealed partial class Vgic3
     /// (lower value first), then INTID. Edge interrupts hand their pending latch over to the LR. When more
     /// interrupts are deliverable than fit, <paramref name="hcr"/> asks for the underflow maintenance interrupt
     /// (UIE) so the realm exits once the LRs drain. <paramref name="hcr"/> is already masked to
-    /// <see cref="IchHcr.RmiPermitted"/>, so it never carries En.
+    /// <see cref="IchHcr.RmiPermitted"/>, so it never carries En. A flush not followed by
+    /// <see cref="SyncFromListRegisters"/> (the entry was backed out) is first folded back unchanged, so nothing it
+    /// took from the interrupt state is lost.
     /// </summary>
     public int FlushToListRegisters(int vcpuIndex, Span<ulong> lrs, int numLrs, out ulong hcr)
     {
@@ -21,17 +23,20 @@ public sealed partial class Vgic3
         lock (_lock)
         {
             RequireInitialized(vcpuIndex);
+            VgicCpu cpu = _cpus[vcpuIndex];
+            FoldLocked(vcpuIndex, cpu.Lrs, cpu.UsedLrs);
             List<VgicIrq> queued = DeliverableTo(vcpuIndex);
             queued.Sort(ApListOrder);
             int count = Math.Min(queued.Count, numLrs);
             for (int i = 0; i < count; i++)
             {
                 lrs[i] = Populate(queued[i]);
+                cpu.Lrs[i] = lrs[i];
                 queued[i].QueuedOn = vcpuIndex;
             }
 
             lrs[count..numLrs].Clear();
-            _cpus[vcpuIndex].UsedLrs = count;
+            cpu.UsedLrs = count;
             ulong internalHcr = IchHcr.En | (queued.Count > numLrs ? IchHcr.Uie : 0);
             hcr = internalHcr & IchHcr.RmiPermitted;
             return count;
@@ -51,34 +56,7 @@ public sealed partial class Vgic3
         lock (_lock)
         {
             RequireInitialized(vcpuIndex);
-            int used = Math.Min(count, _cpus[vcpuIndex].UsedLrs);
-            for (int i = 0; i < used; i++)
-            {
-                ulong lr = lrs[i];
-                VgicIrq? irq = IrqAt(vcpuIndex, IchLr.Vintid(lr));
-                if (irq is null)
-                {
-                    continue;
-                }
-
-                irq.Active = IchLr.IsActive(lr);
-                if (irq.Edge && IchLr.IsPending(lr))
-                {
-                    irq.PendingLatch = true;
-                }
-
-                if (!irq.Edge && IchLr.IsInvalid(lr))
-                {
-                    irq.PendingLatch = false;
-                }
-
-                if (!irq.Active)
-                {
-                    irq.QueuedOn = -1;
-                }
-            }
-
-            _cpus[vcpuIndex].UsedLrs = 0;
+            FoldLocked(vcpuIndex, lrs, Math.Min(count, _cpus[vcpuIndex].UsedLrs));
         }
     }
 
@@ -117,6 +95,38 @@ public sealed partial class Vgic3
 
             return false;
         }
+    }
+
+    /// <summary>vgic_v3_fold_lr_state over the first <paramref name="used"/> entries of <paramref name="lrs"/>.</summary>
+    private void FoldLocked(int vcpuIndex, ReadOnlySpan<ulong> lrs, int used)
+    {
+        for (int i = 0; i < used; i++)
+        {
+            ulong lr = lrs[i];
+            VgicIrq? irq = IrqAt(vcpuIndex, IchLr.Vintid(lr));
+            if (irq is null)
+            {
+                continue;
+            }
+
+            irq.Active = IchLr.IsActive(lr);
+            if (irq.Edge && IchLr.IsPending(lr))
+            {
+                irq.PendingLatch = true;
+            }
+
+            if (!irq.Edge && IchLr.IsInvalid(lr))
+            {
+                irq.PendingLatch = false;
+            }
+
+            if (!irq.Active)
+            {
+                irq.QueuedOn = -1;
+            }
+        }
+
+        _cpus[vcpuIndex].UsedLrs = 0;
     }
 
     private List<VgicIrq> DeliverableTo(int vcpuIndex)

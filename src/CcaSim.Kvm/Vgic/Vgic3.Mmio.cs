@@ -48,8 +48,9 @@ public sealed partial class Vgic3
     /// <summary>
     /// A guest access from <paramref name="vcpuIndex"/> to IPA <paramref name="gpa"/>: false when the address is in
     /// neither the distributor nor a redistributor frame (or the frames are not live yet), so the caller takes its
-    /// normal MMIO path. <paramref name="size"/> is 1, 2, 4 or 8 bytes; reads return the value zero-extended in
-    /// <paramref name="data"/>, writes use its low <paramref name="size"/> bytes.
+    /// normal MMIO path. <paramref name="gpa"/> is the faulting IPA with a realm's shared (top) bit already
+    /// stripped, as KVM does before any MMIO dispatch (§2.14). <paramref name="size"/> is 1, 2, 4 or 8 bytes;
+    /// reads return the value zero-extended in <paramref name="data"/>, writes use its low <paramref name="size"/> bytes.
     /// </summary>
     public bool TryHandleMmio(int vcpuIndex, ulong gpa, bool isWrite, int size, ref ulong data)
     {

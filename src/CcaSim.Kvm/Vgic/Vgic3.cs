@@ -487,6 +487,9 @@ public sealed partial class Vgic3
     /// <summary>Per-vCPU CPU-interface bookkeeping: what the last flush put in the list registers, and the realm's VMCR.</summary>
     private sealed class VgicCpu
     {
+        /// <summary>RMM v1.0 has at most 16 list registers (GICV3_NUM_LRS is a 4-bit field + 1).</summary>
+        public ulong[] Lrs { get; } = new ulong[16];
+
         public int UsedLrs { get; set; }
 
         public ulong? Vmcr { get; set; }

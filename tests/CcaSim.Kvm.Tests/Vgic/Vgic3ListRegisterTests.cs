@@ -305,6 +305,46 @@ public sealed class Vgic3ListRegisterTests
     }
 
     [Fact]
+    public void Flush_Twice_WithoutSync_KeepsTheEdgeInterruptOfTheBackedOutEntry()
+    {
+        Vgic3 gic = Ready(nrIrqs: 64);
+        gic.EnableSpi(40);
+        Assert.True(gic.Line(Spi, 0, 40, 1).IsSuccess);
+        ulong first = gic.Flush(0, 4, out _, out _)[0];
+
+        ulong[] again = gic.Flush(0, 4, out int count, out _);
+
+        Assert.Equal(1, count);
+        Assert.Equal(first, again[0]);
+    }
+
+    [Fact]
+    public void Flush_EveryLrItWrites_PassesTheRmmsGicStateChecks()
+    {
+        Vgic3 gic = Ready(nrIrqs: 1024 - 32);
+        gic.Write(Gicd(0xC00 + (960 / 16 * 4)), 0);
+        foreach (uint intid in new uint[] { 960, 990, 991 })
+        {
+            gic.EnableSpi(intid, priority: 0xFF);
+            Assert.True(gic.Line(Spi, 0, intid, 1).IsSuccess);
+        }
+
+        gic.EnablePpi(0, TimerPpi.Virtual, priority: 0x07);
+        gic.SetTimerLevel(0, TimerPpi.Virtual, true);
+        ulong[] lrs = gic.Flush(0, 16, out int count, out _);
+
+        Assert.Equal(4, count);
+        Assert.Equal(count, lrs[..count].Select(IchLr.Vintid).Distinct().Count());
+        Assert.All(lrs[..count], lr =>
+        {
+            Assert.Equal(0UL, lr & IchLr.Hw);
+            Assert.Equal(0UL, lr & (0x7UL << 48));
+            Assert.Equal(0UL, lr & (0x1FFFUL << 32) & ~IchLr.Eoi);
+            Assert.InRange(IchLr.Vintid(lr), 0u, 1019u);
+        });
+    }
+
+    [Fact]
     public void HasPendingFor_AppliesTheRecordedPriorityMask()
     {
         Vgic3 gic = Ready(nrIrqs: 64);
