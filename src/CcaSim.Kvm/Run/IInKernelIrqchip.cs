@@ -11,7 +11,7 @@ public interface IInKernelIrqchip
     ulong FlushToListRegisters(int vcpuIndex, Span<ulong> lrs, int numLrs);
 
     /// <summary>Takes back the list registers after an exit (what the realm acknowledged or completed).</summary>
-    void SyncFromListRegisters(int vcpuIndex, ReadOnlySpan<ulong> lrs, int numLrs);
+    void SyncFromListRegisters(int vcpuIndex, ReadOnlySpan<ulong> lrs, int count);
 
     /// <summary>Drives a timer PPI of one vCPU from the timer state in rec_exit.</summary>
     void SetTimerLevel(int vcpuIndex, int ppi, bool level);

@@ -114,6 +114,11 @@ public sealed class KvmVm
             return Errno.EOPNOTSUPP;
         }
 
+        if (Irqchip is Vgic.Vgic3 gic && gic.MapResources() is { IsSuccess: false } unmapped)
+        {
+            return unmapped;
+        }
+
         foreach (KvmVcpu vcpu in _vcpus)
         {
             KvmResult rec = CreateRec(vcpu);

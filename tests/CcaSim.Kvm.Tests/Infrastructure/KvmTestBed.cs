@@ -89,6 +89,11 @@ internal sealed class RealmVmm
             VcpuFds.Add(fd);
         }
 
+        if (irqchip)
+        {
+            Assert.Equal(0, kvm.SetDeviceAttr(GicFd, new KvmDeviceAttr { Group = KvmVgicAttr.GroupCtrl, Attr = KvmVgicAttr.CtrlInit }).ReturnValue);
+        }
+
         var create = new KvmCreateGuestMemfd { Size = ramSize };
         GmemFd = Ok(kvm.CreateGuestMemfd(VmFd, create));
         Uaddr = (ulong)kvm.Process.Mmap(ramSize).ReturnValue;
@@ -129,7 +134,26 @@ internal sealed class RealmVmm
 
     public KvmRun Run(int i) => Kvm.MapRun(VcpuFds[i])!;
 
-    public void CreateIrqchip() => Vm.Irqchip = new Tests.Run.FakeIrqchip();
+    /// <summary>The GICv3 device fd (kvmtool's layout: distributor just below 1 GiB, redistributors below it).</summary>
+    public int GicFd { get; private set; }
+
+    public const ulong GicDistributor = 0x3FFF_0000;
+    public const ulong GicRedistributors = 0x3FF0_0000;
+
+    public void CreateIrqchip()
+    {
+        var device = new KvmCreateDevice { Type = (uint)KvmDeviceType.ArmVgicV3 };
+        Assert.Equal(0, Kvm.CreateDevice(VmFd, ref device).ReturnValue);
+        GicFd = (int)device.Fd;
+        ulong scratch = (ulong)Kvm.Process.Mmap(4096).ReturnValue;
+        foreach ((ulong type, ulong address) in new[] { (KvmVgicAttr.AddrTypeV3Dist, GicDistributor), (KvmVgicAttr.AddrTypeV3Redist, GicRedistributors) })
+        {
+            Assert.True(Kvm.Process.TryWrite(scratch, BitConverter.GetBytes(address)));
+            Assert.Equal(0, Kvm.SetDeviceAttr(GicFd, new KvmDeviceAttr { Group = KvmVgicAttr.GroupAddr, Attr = type, Addr = scratch }).ReturnValue);
+        }
+
+        Assert.Equal(0, Kvm.Process.Munmap(scratch).ReturnValue);
+    }
 
     public void InitVcpu(int fd, uint extraFeatures = 0)
     {
@@ -167,6 +191,11 @@ internal sealed class RealmVmm
         foreach (int fd in VcpuFds)
         {
             Assert.Equal(0, Kvm.Close(fd).ReturnValue);
+        }
+
+        if (GicFd != 0)
+        {
+            Assert.Equal(0, Kvm.Close(GicFd).ReturnValue);
         }
 
         Assert.Equal(0, Kvm.Close(VmFd).ReturnValue);

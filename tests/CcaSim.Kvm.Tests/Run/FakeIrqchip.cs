@@ -7,7 +7,7 @@ internal sealed class FakeIrqchip : IInKernelIrqchip
 {
     public ulong FlushToListRegisters(int vcpuIndex, Span<ulong> lrs, int numLrs) => 0;
 
-    public void SyncFromListRegisters(int vcpuIndex, ReadOnlySpan<ulong> lrs, int numLrs)
+    public void SyncFromListRegisters(int vcpuIndex, ReadOnlySpan<ulong> lrs, int count)
     {
     }
 
