@@ -38,6 +38,9 @@ internal static class RealmRunLoop
             }
         }
 
+        // kvm_arch_vcpu_ioctl_run starts every call from KVM_EXIT_UNKNOWN: an error return must not leave the
+        // previous exit's reason in the run page for the VMM to act on again.
+        vcpu.Run.ExitReason = KvmExitReason.Unknown;
         while (true)
         {
             if (realm.State != RealmState.Active)
