@@ -25,13 +25,13 @@ internal static class RealmPsci
     public const ulong Denied = unchecked((ulong)-3L);
     public const ulong AlreadyOn = unchecked((ulong)-4L);
 
-    /// <summary>Null to re-enter, else what KVM_RUN returns.</summary>
-    public static KvmResult? Handle(KvmVcpu vcpu)
+    /// <summary>Null to re-enter, else what KVM_RUN returns; <paramref name="smc"/>: the exit's ESR says SMC.</summary>
+    public static KvmResult? Handle(KvmVcpu vcpu, bool smc)
     {
         ulong fid = vcpu.Core.X[0];
         if (vcpu.Vm.SmcccFilter.ActionFor(fid) == SmcccFilterAction.FwdToUser)
         {
-            vcpu.Run.SetHypercall(fid, KvmHypercallFlags.Smc);
+            vcpu.Run.SetHypercall(fid, smc ? KvmHypercallFlags.Smc : 0);
             vcpu.Run.ExitReason = KvmExitReason.Hypercall;
             return KvmResult.Success;
         }

@@ -38,6 +38,9 @@ internal static class RealmRunLoop
             }
         }
 
+        // kvm_arch_vcpu_ioctl_run starts every call from KVM_EXIT_UNKNOWN: an error return must not leave the
+        // previous exit's reason in the run page for the VMM to act on again.
+        vcpu.Run.ExitReason = KvmExitReason.Unknown;
         while (true)
         {
             if (realm.State != RealmState.Active)
@@ -165,18 +168,27 @@ internal static class RealmRunLoop
                 return Errno.EINTR;
             case RmiExitReason.Psci:
                 CopyGprs(vcpu, mem, run, 7);
-                return RealmPsci.Handle(vcpu);
+                return RealmPsci.Handle(vcpu, IsSmcSyndrome(esr));
             case RmiExitReason.RipasChange:
                 return HandleRipasChange(vcpu, realm, mem, run);
             case RmiExitReason.HostCall:
                 CopyGprs(vcpu, mem, run, RmiRecRun.NumGprs);
-                return HandleSmccc(vcpu, smc: false);
+                return HandleSmccc(vcpu, IsSmcSyndrome(esr));
             default:
                 vcpu.Run.SetInternalError(0);
                 vcpu.Run.ExitReason = KvmExitReason.InternalError;
                 return KvmResult.Success;
         }
     }
+
+    /// <summary>
+    /// kvm_prepare_hypercall_exit sets KVM_HYPERCALL_EXIT_SMC from the EC of the exit's ESR. An RMM 1.0 reports
+    /// PSCI and host-call exits with ESR 0, so a v12 realm's forwarded calls carry flags 0 (§2.15, §2.16).
+    /// </summary>
+    private static bool IsSmcSyndrome(ulong esr) => Esr.Ec(esr) is EcSmc32 or EcSmc64;
+
+    private const ulong EcSmc32 = 0x13;
+    private const ulong EcSmc64 = 0x17;
 
     private static void CopyGprs(KvmVcpu vcpu, MemoryAccessor mem, ulong run, int count)
     {
