@@ -152,14 +152,21 @@ public sealed partial class Vgic3
     }
 
     /// <summary>
-    /// vgic_target_oracle: an active interrupt stays on the vCPU that holds it; a pending, enabled one goes to
-    /// its target while the distributor is enabled; anything else is delivered nowhere (−1).
+    /// vgic_target_oracle plus ap_list membership: an interrupt sitting in a vCPU's list registers (not yet folded
+    /// back) or active there stays with that vCPU, so a re-routed SPI is never in two realms' LRs at once; an
+    /// active one otherwise goes to its target, as does a pending, enabled one while the distributor is enabled.
+    /// Anything else is delivered nowhere (−1).
     /// </summary>
     private int Oracle(VgicIrq irq)
     {
+        if (irq.QueuedOn >= 0)
+        {
+            return irq.QueuedOn;
+        }
+
         if (irq.Active)
         {
-            return irq.QueuedOn >= 0 ? irq.QueuedOn : TargetOf(irq);
+            return TargetOf(irq);
         }
 
         return irq.Enabled && irq.IsPending && _distEnabled ? TargetOf(irq) : -1;

@@ -38,7 +38,7 @@ internal sealed class VgicIrq
     /// <summary>GICD_IROUTER affinity (Aff2:Aff1:Aff0 = bits 23:0) of an SPI; 0 routes to vCPU 0.</summary>
     public ulong Route { get; set; }
 
-    /// <summary>The vCPU whose list registers hold (or last held) this interrupt while it is active; −1 if none.</summary>
+    /// <summary>The vCPU whose list registers hold this interrupt until the next fold, or where it stays active; −1 if none.</summary>
     public int QueuedOn { get; set; } = -1;
 
     public bool IsPending => PendingLatch || (!Edge && LineLevel);

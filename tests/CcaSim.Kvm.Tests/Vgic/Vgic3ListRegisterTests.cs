@@ -152,6 +152,24 @@ public sealed class Vgic3ListRegisterTests
     }
 
     [Fact]
+    public void Flush_LevelSpiReroutedWhileInAnotherVcpusLrs_MovesOnlyAfterTheFold()
+    {
+        Vgic3 gic = Ready(vcpus: 2, nrIrqs: 64);
+        gic.Write(Gicd(0xC08), 0);
+        gic.EnableSpi(40);
+        Assert.True(gic.Line(Spi, 0, 40, 1).IsSuccess);
+        ulong[] lrs = gic.Flush(0, 4, out int count, out _);
+        gic.Write(Gicd(0x6000 + (40 * 8)), 0x1, size: 8);
+
+        Assert.Equal(0, gic.FlushToListRegisters(1, new ulong[4], 4, out _));
+        Assert.False(gic.HasPendingFor(1));
+        gic.SyncFromListRegisters(0, lrs, count);
+
+        Assert.Equal(1, gic.FlushToListRegisters(1, new ulong[4], 4, out _));
+        Assert.Equal(0, gic.FlushToListRegisters(0, new ulong[4], 4, out _));
+    }
+
+    [Fact]
     public void Flush_SpiRoutedToNoVcpu_IsDeliveredNowhere()
     {
         Vgic3 gic = Ready(vcpus: 2, nrIrqs: 64);
