@@ -232,8 +232,9 @@ internal static class RealmRunLoop
         ulong gfn = gpa >> MemslotTable.PageShift;
         bool isv = (esr & Esr.Isv) != 0;
         bool write = (esr & Esr.Wnr) != 0;
-        if (isv && write)
+        if (isv && write && Esr.Srt(esr) != 31)
         {
+            // Register 31 is XZR here: there is nothing to copy.
             vcpu.Core.X[Esr.Srt(esr)] = writeValue;
         }
 

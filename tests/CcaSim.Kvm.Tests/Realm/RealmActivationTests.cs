@@ -31,7 +31,10 @@ public sealed class RealmActivationTests
         var bed = new KvmTestBed();
         var vmm = new RealmVmm(bed, irqchip: false);
         Assert.Equal(Errno.EOPNOTSUPP, vmm.RunVcpu().Error);
-        vmm.CreateIrqchip();
+
+        // A GICv3 cannot be added any more once a vCPU has run (vgic-kvm-device.c).
+        var gic = new KvmCreateDevice { Type = (uint)KvmDeviceType.ArmVgicV3 };
+        Assert.Equal(Errno.EBUSY, bed.Kvm.CreateDevice(vmm.VmFd, ref gic).Error);
 
         KvmResult again = vmm.RunVcpu();
 
@@ -95,7 +98,6 @@ public sealed class RealmActivationTests
         var bed = new KvmTestBed();
         var vmm = new RealmVmm(bed, vcpus: 2, irqchip: false);
         Assert.Equal(Errno.EOPNOTSUPP, vmm.RunVcpu(0).Error);
-        vmm.CreateIrqchip();
 
         KvmResult run = vmm.RunVcpu(1);
 
