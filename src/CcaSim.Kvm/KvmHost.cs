@@ -375,6 +375,77 @@ public sealed class KvmHost
         return vm.Irqchip is Vgic.Vgic3 gic ? gic.IrqLine(level) : Errno.ENXIO;
     }
 
+
+    /// <summary>
+    /// KVM_ARM_VCPU_INIT (§2.3): the target must be KVM_ARM_TARGET_GENERIC_V8; feature bits beyond the 6.6 set,
+    /// non-zero feature words 1..6, AArch32 EL1 on a realm, one pointer-authentication feature without the other,
+    /// SVE the VM cannot have, or a later INIT with other features are -EINVAL. A repeated INIT resets the vCPU.
+    /// PSCI 0.2 is not required here: REC creation refuses its absence at activation.
+    /// </summary>
+    public KvmResult ArmVcpuInit(int vcpuFd, in KvmVcpuInit init)
+    {
+        if (VcpuOf(vcpuFd) is not KvmVcpu vcpu)
+        {
+            return NotAVcpu(vcpuFd);
+        }
+
+        uint features = init.Features[0];
+        uint persistent = features & ~KvmVcpuFeature.Bit(KvmVcpuFeature.PowerOff);
+        bool sveOffered = vcpu.Vm.IsRealm ? (RmmFeatureRegister0 & (1UL << 9)) != 0 : Options.HostSve;
+        uint ptrauth = KvmVcpuFeature.Bit(KvmVcpuFeature.PtrAuthAddress) | KvmVcpuFeature.Bit(KvmVcpuFeature.PtrAuthGeneric);
+        bool otherWords = false;
+        for (int i = 1; i < 7; i++)
+        {
+            otherWords |= init.Features[i] != 0;
+        }
+
+        if (init.Target != KvmArmTarget.GenericV8 || otherWords || features >> KvmVcpuFeature.MaxFeatures != 0
+            || (vcpu.Vm.IsRealm && (features & KvmVcpuFeature.Bit(KvmVcpuFeature.El1Aarch32)) != 0)
+            || ((features & ptrauth) != 0 && (features & ptrauth) != ptrauth) || (!Options.HostPtrauth && (features & ptrauth) != 0)
+            || (!sveOffered && (features & KvmVcpuFeature.Bit(KvmVcpuFeature.Sve)) != 0)
+            || (vcpu.IsInitialized && persistent != vcpu.Features))
+        {
+            return Errno.EINVAL;
+        }
+
+        vcpu.Features = persistent;
+        vcpu.IsInitialized = true;
+        vcpu.IsPoweredOff = (features & KvmVcpuFeature.Bit(KvmVcpuFeature.PowerOff)) != 0;
+        Array.Clear(vcpu.Core.X);
+        vcpu.Core.Pc = 0;
+        return KvmResult.Success;
+    }
+
+    /// <summary>
+    /// KVM_SET_VCPU_EVENTS for a realm vCPU (§2.14): a pending SError is -EINVAL; an external data abort only
+    /// replaces the completion of an emulatable MMIO exit (then the next entry injects an SEA), else -EINVAL.
+    /// </summary>
+    public KvmResult SetVcpuEvents(int vcpuFd, in KvmVcpuEvents events)
+    {
+        if (VcpuOf(vcpuFd) is not KvmVcpu vcpu)
+        {
+            return NotAVcpu(vcpuFd);
+        }
+
+        if (!vcpu.Vm.IsRealm)
+        {
+            // Normal VMs never run in CcaSim (FIDELITY.md): nothing to inject into.
+            return KvmResult.Success;
+        }
+
+        if (events.SerrorPending != 0 || (events.ExtDabtPending != 0 && !vcpu.EmulatedMmioPending))
+        {
+            return Errno.EINVAL;
+        }
+
+        if (events.ExtDabtPending != 0)
+        {
+            vcpu.InjectSeaPending = true;
+        }
+
+        return KvmResult.Success;
+    }
+
     private KvmResult NotAVcpu(int fd) => _files.ContainsKey(fd) ? Errno.ENOTTY : Errno.EBADF;
 
     private KvmResult NotAVm(int fd) => _files.ContainsKey(fd) ? Errno.ENOTTY : Errno.EBADF;

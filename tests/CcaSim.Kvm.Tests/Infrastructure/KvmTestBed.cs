@@ -157,10 +157,9 @@ internal sealed class RealmVmm
 
     public void InitVcpu(int fd, uint extraFeatures = 0)
     {
-        KvmVcpu vcpu = Kvm.VcpuOf(fd)!;
-        vcpu.Features = (1u << KvmVcpuFeature.Psci02) | extraFeatures;
-        vcpu.IsInitialized = true;
-        vcpu.IsPoweredOff = (extraFeatures & (1u << KvmVcpuFeature.PowerOff)) != 0;
+        var init = new KvmVcpuInit { Target = KvmArmTarget.GenericV8 };
+        init.Features[0] = KvmVcpuFeature.Bit(KvmVcpuFeature.Psci02) | extraFeatures;
+        Assert.Equal(0, Kvm.ArmVcpuInit(fd, init).ReturnValue);
     }
 
     public void SetPrivate(ulong gpa, ulong size, bool isPrivate) =>
