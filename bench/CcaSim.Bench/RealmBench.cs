@@ -65,10 +65,18 @@ internal static class RealmBench
         int vm = (int)kvm.CreateVm(kvmFd, KvmVmType.Make(KvmVmType.ArmRealm, 33)).ReturnValue;
         var gic = new KvmCreateDevice { Type = (uint)KvmDeviceType.ArmVgicV3 };
         Check(kvm.CreateDevice(vm, ref gic));
+        ulong scratch = (ulong)kvm.Process.Mmap(4096).ReturnValue;
+        foreach ((ulong type, ulong address) in new[] { (KvmVgicAttr.AddrTypeV3Dist, 0x3FFF_0000UL), (KvmVgicAttr.AddrTypeV3Redist, 0x3FF0_0000UL) })
+        {
+            kvm.Process.TryWrite(scratch, BitConverter.GetBytes(address));
+            Check(kvm.SetDeviceAttr((int)gic.Fd, new KvmDeviceAttr { Group = KvmVgicAttr.GroupAddr, Attr = type, Addr = scratch }));
+        }
+
         int vcpu = (int)kvm.CreateVcpu(vm, 0).ReturnValue;
         var init = new KvmVcpuInit { Target = KvmArmTarget.GenericV8 };
         init.Features[0] = KvmVcpuFeature.Bit(KvmVcpuFeature.Psci02);
         Check(kvm.ArmVcpuInit(vcpu, init));
+        Check(kvm.SetDeviceAttr((int)gic.Fd, new KvmDeviceAttr { Group = KvmVgicAttr.GroupCtrl, Attr = KvmVgicAttr.CtrlInit }));
         int gmem = (int)kvm.CreateGuestMemfd(vm, new KvmCreateGuestMemfd { Size = ramSize }).ReturnValue;
         Check(kvm.SetUserMemoryRegion2(vm, new KvmUserspaceMemoryRegion2
         {
