@@ -146,7 +146,7 @@ public sealed class KvmHost
             return KvmResult.Ok(RmiAvailable ? 1 : 0);
         }
 
-        bool sve = vm?.IsRealm == true ? (RmmFeatureRegister0 & (1UL << 9)) != 0 : Options.HostSve;
+        bool sve = vm?.IsRealm == true ? _kvm.RealmSve : Options.HostSve;
         long value = (KvmCapability)capability switch
         {
             KvmCapability.UserMemory2 or KvmCapability.MemoryFaultInfo => 1,
@@ -391,7 +391,7 @@ public sealed class KvmHost
 
         uint features = init.Features[0];
         uint persistent = features & ~KvmVcpuFeature.Bit(KvmVcpuFeature.PowerOff);
-        bool sveOffered = vcpu.Vm.IsRealm ? (RmmFeatureRegister0 & (1UL << 9)) != 0 : Options.HostSve;
+        bool sveOffered = vcpu.Vm.IsRealm ? _kvm.RealmSve : Options.HostSve;
         uint ptrauth = KvmVcpuFeature.Bit(KvmVcpuFeature.PtrAuthAddress) | KvmVcpuFeature.Bit(KvmVcpuFeature.PtrAuthGeneric);
         bool otherWords = false;
         for (int i = 1; i < 7; i++)

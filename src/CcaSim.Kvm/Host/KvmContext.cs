@@ -23,6 +23,12 @@ internal sealed class KvmContext(CcaPlatform platform, KvmHostOptions options, u
     /// <summary>The RMM's feature register 0 as read at init (§2.18).</summary>
     public ulong FeatureRegister0 { get; } = featureRegister0;
 
+    /// <summary>GICV3_NUM_LRS of feature register 0 (bits [37:34], count − 1): the list registers a REC has.</summary>
+    public int Gicv3NumLrs => (int)((FeatureRegister0 >> 34) & 0xF) + 1;
+
+    /// <summary>SVE_EN of feature register 0 (bit 9): whether realms may have SVE.</summary>
+    public bool RealmSve => (FeatureRegister0 & (1UL << 9)) != 0;
+
     private ProcessMemory? _process;
 
     public ProcessMemory Process => _process ??= new ProcessMemory(Pages, HostMemory);

@@ -3,6 +3,7 @@ using CcaSim.Kvm.Memslots;
 using CcaSim.Kvm.Realm;
 using CcaSim.Kvm.Rmi;
 using CcaSim.Kvm.Uapi;
+using CcaSim.Kvm.Vgic;
 using CcaSim.Kvm.Vm;
 using CcaSim.Platform.Memory;
 
@@ -16,12 +17,6 @@ namespace CcaSim.Kvm.Run;
 /// </summary>
 internal static class RealmRunLoop
 {
-    private const int VirtualTimerPpi = 27;
-    private const int PhysicalTimerPpi = 30;
-    private const ulong TimerEnable = 1;
-    private const ulong TimerImask = 2;
-    private const ulong TimerIstatus = 4;
-
     public static KvmResult Run(KvmVcpu vcpu)
     {
         KvmVm vm = vcpu.Vm;
@@ -123,7 +118,7 @@ internal static class RealmRunLoop
         mem.Write64(run + RmiRecRun.EnterFlags, flags);
         if (vcpu.Vm.Irqchip is IInKernelIrqchip gic)
         {
-            int numLrs = (int)((vcpu.Vm.Context.FeatureRegister0 >> 34) & 0xF) + 1;
+            int numLrs = vcpu.Vm.Context.Gicv3NumLrs;
             Span<ulong> lrs = stackalloc ulong[RmiRecRun.NumLrs];
             ulong hcr = gic.FlushToListRegisters(vcpu.Index, lrs, numLrs);
             mem.Write64(run + RmiRecRun.EnterGicv3Hcr, hcr);
@@ -206,9 +201,9 @@ internal static class RealmRunLoop
             return;
         }
 
-        gic.SetTimerLevel(vcpu.Index, VirtualTimerPpi, TimerAsserted(mem.Read64(run + RmiRecRun.ExitCntvCtl)));
-        gic.SetTimerLevel(vcpu.Index, PhysicalTimerPpi, TimerAsserted(mem.Read64(run + RmiRecRun.ExitCntpCtl)));
-        int numLrs = (int)((vcpu.Vm.Context.FeatureRegister0 >> 34) & 0xF) + 1;
+        gic.SetTimerLevel(vcpu.Index, TimerPpi.Virtual, TimerPpi.IsAsserted(mem.Read64(run + RmiRecRun.ExitCntvCtl)));
+        gic.SetTimerLevel(vcpu.Index, TimerPpi.Physical, TimerPpi.IsAsserted(mem.Read64(run + RmiRecRun.ExitCntpCtl)));
+        int numLrs = vcpu.Vm.Context.Gicv3NumLrs;
         Span<ulong> lrs = stackalloc ulong[RmiRecRun.NumLrs];
         for (int i = 0; i < numLrs; i++)
         {
@@ -217,8 +212,6 @@ internal static class RealmRunLoop
 
         gic.SyncFromListRegisters(vcpu.Index, lrs, numLrs);
     }
-
-    private static bool TimerAsserted(ulong ctl) => (ctl & (TimerEnable | TimerIstatus | TimerImask)) == (TimerEnable | TimerIstatus);
 
     /// <summary>
     /// A data abort (§2.11, §2.12, §2.14): a write's value comes in gprs[0]; the stripped GPA decides between the

@@ -66,6 +66,9 @@ public sealed class KvmVm
     /// <summary>True once every fd that holds the VM is closed.</summary>
     public bool IsDestroyed { get; private set; }
 
+    /// <summary>Whether the VM has a PMU: some vCPU was initialised with PMU_V3 (kvm->arch.arm_pmu, §5.3).</summary>
+    public bool HasPmu => _vcpus.Any(v => (v.Features & (1u << KvmVcpuFeature.PmuV3)) != 0);
+
     internal KvmVcpu AddVcpu(int id)
     {
         var vcpu = new KvmVcpu(this, id, _vcpus.Count);
@@ -79,12 +82,11 @@ public sealed class KvmVm
     internal KvmResult<RealmCreateConfig> CreateConfig()
     {
         ulong f = Context.FeatureRegister0;
-        bool pmu = _vcpus.Any(v => (v.Features & (1u << KvmVcpuFeature.PmuV3)) != 0);
         bool sve = _vcpus.Any(v => (v.Features & (1u << KvmVcpuFeature.Sve)) != 0);
         return KvmResult<RealmCreateConfig>.Ok(new RealmCreateConfig(
             NumBps: (int)((f >> 14) & 0x3F),
             NumWps: (int)((f >> 20) & 0x3F),
-            Pmu: pmu,
+            Pmu: HasPmu,
             PmuNumCtrs: (int)((f >> 27) & 0x1F),
             Sve: sve,
             SveVl: (int)((f >> 10) & 0xF)));
@@ -149,9 +151,8 @@ public sealed class KvmVm
     /// <summary>kvm_create_rec (§2.3): REC and aux granules delegated, params from the vCPU's MPIDR, PC and X0–X7.</summary>
     private KvmResult CreateRec(KvmVcpu vcpu)
     {
-        bool vmHasPmu = _vcpus.Any(v => (v.Features & (1u << KvmVcpuFeature.PmuV3)) != 0);
         if ((vcpu.Features & (1u << KvmVcpuFeature.Psci02)) == 0
-            || (vmHasPmu && (vcpu.Features & (1u << KvmVcpuFeature.PmuV3)) == 0))
+            || (HasPmu && (vcpu.Features & (1u << KvmVcpuFeature.PmuV3)) == 0))
         {
             return Errno.EINVAL;
         }
