@@ -19,12 +19,12 @@ public sealed class VcpuFeaturesTests
 
     private static VmRegisterConfig Vm(Machine m) => m switch
     {
-        Machine.Realm => RealmVm(Host),
-        Machine.RealmWithoutPmu => RealmVm(Host with { PmuSupported = false }),
-        Machine.RealmWithoutSve => RealmVm(Host with { SveSupported = false }),
+        Machine.Realm => RealmVm(HostLimits),
+        Machine.RealmWithoutPmu => RealmVm(HostLimits with { PmuSupported = false }),
+        Machine.RealmWithoutSve => RealmVm(HostLimits with { SveSupported = false }),
         Machine.Normal => NormalVm(),
-        Machine.NormalWithoutAarch32 => NormalVm(Host with { HostHasAArch32 = false }),
-        Machine.NormalWithoutPtrAuth => NormalVm(Host with { HostHasPtrAuth = false }),
+        Machine.NormalWithoutAarch32 => NormalVm(HostLimits with { HostHasAArch32 = false }),
+        Machine.NormalWithoutPtrAuth => NormalVm(HostLimits with { HostHasPtrAuth = false }),
         _ => throw new ArgumentOutOfRangeException(nameof(m)),
     };
 
@@ -164,7 +164,7 @@ public sealed class VcpuFeaturesTests
     [Fact]
     public void Init_ThatFails_LeavesTheVmFeatureSetOpen()
     {
-        VmRegisterConfig vm = RealmVm(Rmm with { SveSupported = false });
+        VmRegisterConfig vm = RealmVm(RmmLimits with { SveSupported = false });
         var vcpu = new VcpuRegisterFile(vm);
 
         Assert.Equal(Errno.EINVAL, vcpu.Init(Init(KvmVcpuFeature.Sve)).Error);

@@ -229,7 +229,7 @@ public sealed class VcpuRegisterFileTests
     [InlineData(true, 0UL)]
     public void PmcrEl0_ResetsToLcAndTheMaximumN(bool hostAarch32, ulong lc)
     {
-        VmRegisterConfig vm = RealmVm(Rmm with { HostHasAArch32 = hostAarch32 });
+        VmRegisterConfig vm = RealmVm(RmmLimits with { HostHasAArch32 = hostAarch32 });
         VcpuRegisterFile vcpu = NewVcpu(vm, KvmVcpuFeature.PmuV3);
 
         Assert.Equal(lc | (8UL << VcpuRegisterFile.PmcrNShift), Get64(vcpu, ArmRegisterId.PmcrEl0));

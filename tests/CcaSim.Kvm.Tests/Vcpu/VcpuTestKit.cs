@@ -8,10 +8,10 @@ namespace CcaSim.Kvm.Tests.Vcpu;
 internal static class VcpuTestKit
 {
     /// <summary>An RMM offering 5+1 breakpoints, 3+1 watchpoints, 8 PMU counters and SVE up to VQ 4.</summary>
-    public static RealmRegisterLimits Rmm => new(NumBps: 5, NumWps: 3, PmuSupported: true, PmuNumCtrs: 8, SveSupported: true, SveMaxVq: 4);
+    public static RealmRegisterLimits RmmLimits => new(NumBps: 5, NumWps: 3, PmuSupported: true, PmuNumCtrs: 8, SveSupported: true, SveMaxVq: 4);
 
     /// <summary>A host that also runs AArch32, so that only the realm rule can reject EL1_32BIT.</summary>
-    public static RealmRegisterLimits Host => Rmm with { HostHasAArch32 = true, HostCtxCmps = 2 };
+    public static RealmRegisterLimits HostLimits => RmmLimits with { HostHasAArch32 = true, HostCtxCmps = 2 };
 
     public static KvmVcpuInit Init(params int[] features)
     {
@@ -24,9 +24,9 @@ internal static class VcpuTestKit
         return init;
     }
 
-    public static VmRegisterConfig RealmVm(RealmRegisterLimits? limits = null) => new(limits ?? Rmm, isRealm: true);
+    public static VmRegisterConfig RealmVm(RealmRegisterLimits? limits = null) => new(limits ?? RmmLimits, isRealm: true);
 
-    public static VmRegisterConfig NormalVm(RealmRegisterLimits? limits = null) => new(limits ?? Host, isRealm: false);
+    public static VmRegisterConfig NormalVm(RealmRegisterLimits? limits = null) => new(limits ?? HostLimits, isRealm: false);
 
     /// <summary>A vCPU after a successful KVM_ARM_VCPU_INIT with the given features.</summary>
     public static VcpuRegisterFile NewVcpu(VmRegisterConfig vm, params int[] features)

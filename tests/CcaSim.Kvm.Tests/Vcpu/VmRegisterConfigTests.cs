@@ -20,7 +20,7 @@ public sealed class VmRegisterConfigTests
     {
         ulong feat0 = 48 | (1UL << 9) | (3UL << 10) | (5UL << 14) | (3UL << 20) | (1UL << 26) | (8UL << 27);
 
-        Assert.Equal(Rmm, RealmRegisterLimits.FromRmiFeatureRegister0(feat0));
+        Assert.Equal(RmmLimits, RealmRegisterLimits.FromRmiFeatureRegister0(feat0));
     }
 
     [Theory]
@@ -29,7 +29,7 @@ public sealed class VmRegisterConfigTests
     [InlineData(2, 2, 2)]
     public void RealmReset_TakesBpsAndWpsFromTheRmmAndClampsCtxCmps(int numBps, int hostCtx, int ctx)
     {
-        VmRegisterConfig vm = RealmVm(Rmm with { NumBps = numBps, HostCtxCmps = hostCtx });
+        VmRegisterConfig vm = RealmVm(RmmLimits with { NumBps = numBps, HostCtxCmps = hostCtx });
         _ = NewVcpu(vm, KvmVcpuFeature.Psci02);
 
         Assert.Equal(numBps, IdAa64Dfr0.Brps(vm.IdAa64Dfr0El1));
@@ -42,7 +42,7 @@ public sealed class VmRegisterConfigTests
     [Fact]
     public void NormalReset_KeepsTheHostCtxCmps()
     {
-        VmRegisterConfig vm = NormalVm(Host with { NumBps = 1, HostCtxCmps = 3 });
+        VmRegisterConfig vm = NormalVm(HostLimits with { NumBps = 1, HostCtxCmps = 3 });
 
         Assert.Equal(3, IdAa64Dfr0.CtxCmps(vm.IdAa64Dfr0El1));
     }
@@ -198,7 +198,7 @@ public sealed class VmRegisterConfigTests
     [InlineData(true, 20, RealmRegisterLimits.ArchMaxVq)]
     [InlineData(false, 4, 0)]
     public void MaxSveVq_FollowsTheLimits(bool sve, int limit, int expected) =>
-        Assert.Equal(expected, RealmVm(Rmm with { SveSupported = sve, SveMaxVq = limit }).MaxSveVq);
+        Assert.Equal(expected, RealmVm(RmmLimits with { SveSupported = sve, SveMaxVq = limit }).MaxSveVq);
 
     [Fact]
     public void SveVectorQuadwords_WithoutSve_IsZero()
@@ -250,7 +250,7 @@ public sealed class VmRegisterConfigTests
 
     private static VmRegisterConfig PmuRealm()
     {
-        VmRegisterConfig vm = RealmVm(Rmm with { HostCtxCmps = 2 });
+        VmRegisterConfig vm = RealmVm(RmmLimits with { HostCtxCmps = 2 });
         _ = NewVcpu(vm, KvmVcpuFeature.Psci02, KvmVcpuFeature.PmuV3);
         return vm;
     }
