@@ -1,8 +1,10 @@
+using System.Buffers.Binary;
 using CcaSim.Kvm.GuestMemfd;
 using CcaSim.Kvm.Host;
 using CcaSim.Kvm.Realm;
 using CcaSim.Kvm.Run;
 using CcaSim.Kvm.Uapi;
+using CcaSim.Kvm.Vcpu;
 using CcaSim.Kvm.Vm;
 using CcaSim.Platform;
 
@@ -124,8 +126,21 @@ public sealed class KvmHost
             return Errno.EINVAL;
         }
 
-        return KvmResult.Ok(Install(new KvmVm(_kvm, realm, ipa)));
+        return KvmResult.Ok(Install(new KvmVm(_kvm, realm, ipa, RegisterLimits(realm))));
     }
+
+    /// <summary>
+    /// What a new VM's configurable registers may be: for a realm the RMM's RMI_FEATURES(0) limits (§2.9) with the
+    /// host's AArch32, CTX_CMPs and pointer authentication; for a normal VM the host CPU.
+    /// </summary>
+    private RealmRegisterLimits RegisterLimits(bool realm) => realm
+        ? RealmRegisterLimits.FromRmiFeatureRegister0(RmmFeatureRegister0) with
+        {
+            HostCtxCmps = Options.HostCpu.HostCtxCmps,
+            HostHasAArch32 = Options.HostCpu.HostHasAArch32,
+            HostHasPtrAuth = Options.HostCpu.HostHasPtrAuth,
+        }
+        : Options.HostCpu;
 
     /// <summary>
     /// KVM_CHECK_EXTENSION on /dev/kvm or a VM fd. A realm VM fd answers 0 for every arch capability outside the
@@ -266,6 +281,12 @@ public sealed class KvmHost
             return Errno.ENOEXEC;
         }
 
+        // kvm_arch_vcpu_run_pid_change: an SVE vCPU runs only once its vector lengths are final.
+        if (!vcpu.Registers.Features.IsFinalized)
+        {
+            return Errno.EPERM;
+        }
+
         return RealmRunLoop.Run(vcpu);
     }
 
@@ -294,7 +315,7 @@ public sealed class KvmHost
         }
 
         KvmRealm realm = vm.Realm!;
-        KvmResult created = realm.EnsureCreated(vm.CreateConfig);
+        KvmResult created = vm.EnsureRealmCreated();
         if (!created.IsSuccess)
         {
             return created;
@@ -377,10 +398,11 @@ public sealed class KvmHost
 
 
     /// <summary>
-    /// KVM_ARM_VCPU_INIT (§2.3): the target must be KVM_ARM_TARGET_GENERIC_V8; feature bits beyond the 6.6 set,
-    /// non-zero feature words 1..6, AArch32 EL1 on a realm, one pointer-authentication feature without the other,
-    /// SVE the VM cannot have, or a later INIT with other features are -EINVAL. A repeated INIT resets the vCPU.
-    /// PSCI 0.2 is not required here: REC creation refuses its absence at activation.
+    /// KVM_ARM_VCPU_INIT (§2.3) with the 6.6 rules of <see cref="VcpuFeatures"/>: the target must be
+    /// KVM_ARM_TARGET_GENERIC_V8 (-EINVAL); unknown feature bits or non-zero words 1..6 are -ENOENT; AArch32 EL1 on a
+    /// realm, one pointer-authentication half, SVE or PMUv3 the VM cannot have, or a feature set other than the
+    /// VM's are -EINVAL. A repeated INIT resets the vCPU. PSCI 0.2 is not required here: REC creation refuses its
+    /// absence at activation.
     /// </summary>
     public KvmResult ArmVcpuInit(int vcpuFd, in KvmVcpuInit init)
     {
@@ -389,36 +411,132 @@ public sealed class KvmHost
             return NotAVcpu(vcpuFd);
         }
 
-        uint features = init.Features[0];
-        uint persistent = features & ~KvmVcpuFeature.Bit(KvmVcpuFeature.PowerOff);
-        bool sveOffered = vcpu.Vm.IsRealm ? _kvm.RealmSve : Options.HostSve;
-        uint ptrauth = KvmVcpuFeature.Bit(KvmVcpuFeature.PtrAuthAddress) | KvmVcpuFeature.Bit(KvmVcpuFeature.PtrAuthGeneric);
-        bool otherWords = false;
-        for (int i = 1; i < 7; i++)
+        KvmResult r = vcpu.Registers.Init(init);
+        if (r.IsSuccess)
         {
-            otherWords |= init.Features[i] != 0;
+            vcpu.IsPoweredOff = vcpu.Registers.Features.StartsPoweredOff;
         }
 
-        if (init.Target != KvmArmTarget.GenericV8 || otherWords || features >> KvmVcpuFeature.MaxFeatures != 0
-            || (vcpu.Vm.IsRealm && (features & KvmVcpuFeature.Bit(KvmVcpuFeature.El1Aarch32)) != 0)
-            || ((features & ptrauth) != 0 && (features & ptrauth) != ptrauth) || (!Options.HostPtrauth && (features & ptrauth) != 0)
-            || (!sveOffered && (features & KvmVcpuFeature.Bit(KvmVcpuFeature.Sve)) != 0)
-            || (vcpu.IsInitialized && persistent != vcpu.Features))
-        {
-            return Errno.EINVAL;
-        }
-
-        vcpu.Features = persistent;
-        vcpu.IsInitialized = true;
-        vcpu.IsPoweredOff = (features & KvmVcpuFeature.Bit(KvmVcpuFeature.PowerOff)) != 0;
-        Array.Clear(vcpu.Core.X);
-        vcpu.Core.Pc = 0;
-        return KvmResult.Success;
+        return r;
     }
 
     /// <summary>
-    /// KVM_SET_VCPU_EVENTS for a realm vCPU (§2.14): a pending SError is -EINVAL; an external data abort only
-    /// replaces the completion of an emulatable MMIO exit (then the next entry injects an SEA), else -EINVAL.
+    /// KVM_ARM_VCPU_FINALIZE(<paramref name="what"/>): -ENOEXEC before KVM_ARM_VCPU_INIT; only KVM_ARM_VCPU_SVE on
+    /// an SVE vCPU (-EINVAL otherwise), once (-EPERM). Fixes the vCPU's vector lengths, which a realm's RD then
+    /// takes as sve_vl (§2.5).
+    /// </summary>
+    public KvmResult ArmVcpuFinalize(int vcpuFd, int what)
+    {
+        if (VcpuOf(vcpuFd) is not KvmVcpu vcpu)
+        {
+            return NotAVcpu(vcpuFd);
+        }
+
+        return vcpu.IsInitialized ? vcpu.Registers.Features.Finalize(what) : Errno.ENOEXEC;
+    }
+
+    /// <summary>
+    /// KVM_SET_ONE_REG: -ENOEXEC before KVM_ARM_VCPU_INIT; KVM_REG_SIZE(id) bytes are read from the VMM's memory at
+    /// <c>reg.Addr</c> (-EFAULT); then the register rules, on a realm only X0–X30, PC, PMCR_EL0, ID_AA64DFR0_EL1 and
+    /// KVM_REG_ARM64_SVE_VLS, with the late-write errors once the RD exists (§2.5, §2.9).
+    /// </summary>
+    public KvmResult SetOneReg(int vcpuFd, in KvmOneReg reg)
+    {
+        if (VcpuOf(vcpuFd) is not KvmVcpu vcpu)
+        {
+            return NotAVcpu(vcpuFd);
+        }
+
+        if (!vcpu.IsInitialized)
+        {
+            return Errno.ENOEXEC;
+        }
+
+        Span<byte> value = stackalloc byte[ArmRegisterId.SizeInBytes(reg.Id)];
+        return _kvm.Process.TryRead(reg.Addr, value) ? vcpu.Registers.SetOneReg(reg.Id, value) : Errno.EFAULT;
+    }
+
+    /// <summary>
+    /// KVM_GET_ONE_REG: -ENOEXEC before KVM_ARM_VCPU_INIT; the register's KVM_REG_SIZE(id) bytes are written to the
+    /// VMM's memory at <c>reg.Addr</c> (-EFAULT). A realm's registers may be stale (§2.9).
+    /// </summary>
+    public KvmResult GetOneReg(int vcpuFd, in KvmOneReg reg)
+    {
+        if (VcpuOf(vcpuFd) is not KvmVcpu vcpu)
+        {
+            return NotAVcpu(vcpuFd);
+        }
+
+        if (!vcpu.IsInitialized)
+        {
+            return Errno.ENOEXEC;
+        }
+
+        Span<byte> value = stackalloc byte[ArmRegisterId.SizeInBytes(reg.Id)];
+        KvmResult r = vcpu.Registers.GetOneReg(reg.Id, value);
+        if (!r.IsSuccess)
+        {
+            return r;
+        }
+
+        return _kvm.Process.TryWrite(reg.Addr, value) ? KvmResult.Success : Errno.EFAULT;
+    }
+
+    /// <summary>
+    /// KVM_GET_REG_LIST on the <c>struct kvm_reg_list</c> at <paramref name="listAddr"/> in the VMM's memory:
+    /// -ENOEXEC before KVM_ARM_VCPU_INIT, -EPERM before an SVE vCPU is finalised; then <c>n</c> is read and
+    /// replaced by the register count; if the caller's <c>n</c> was smaller the call fails -E2BIG, else the ids follow
+    /// in <c>reg[]</c>. Every unreadable or unwritable address is -EFAULT. A realm lists only what §2.9 allows.
+    /// </summary>
+    public KvmResult GetRegList(int vcpuFd, ulong listAddr)
+    {
+        if (VcpuOf(vcpuFd) is not KvmVcpu vcpu)
+        {
+            return NotAVcpu(vcpuFd);
+        }
+
+        if (!vcpu.IsInitialized)
+        {
+            return Errno.ENOEXEC;
+        }
+
+        if (!vcpu.Registers.Features.IsFinalized)
+        {
+            return Errno.EPERM;
+        }
+
+        Span<byte> header = stackalloc byte[sizeof(ulong)];
+        if (!_kvm.Process.TryRead(listAddr, header))
+        {
+            return Errno.EFAULT;
+        }
+
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(header);
+        IReadOnlyList<ulong> ids = vcpu.Registers.RegisterList();
+        BinaryPrimitives.WriteUInt64LittleEndian(header, (ulong)ids.Count);
+        if (!_kvm.Process.TryWrite(listAddr, header))
+        {
+            return Errno.EFAULT;
+        }
+
+        if (n < (ulong)ids.Count)
+        {
+            return Errno.E2BIG;
+        }
+
+        byte[] image = new byte[ids.Count * sizeof(ulong)];
+        for (int i = 0; i < ids.Count; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(i * sizeof(ulong)), ids[i]);
+        }
+
+        return _kvm.Process.TryWrite(listAddr + sizeof(ulong), image) ? KvmResult.Success : Errno.EFAULT;
+    }
+
+    /// <summary>
+    /// KVM_SET_VCPU_EVENTS for a realm vCPU (§2.14): non-zero reserved words or padding and a pending SError are
+    /// -EINVAL; an external data abort only replaces the completion of an emulatable MMIO exit (then the next entry
+    /// injects an SEA), else -EINVAL.
     /// </summary>
     public KvmResult SetVcpuEvents(int vcpuFd, in KvmVcpuEvents events)
     {
@@ -433,17 +551,13 @@ public sealed class KvmHost
             return KvmResult.Success;
         }
 
-        if (events.SerrorPending != 0 || (events.ExtDabtPending != 0 && !vcpu.EmulatedMmioPending))
-        {
-            return Errno.EINVAL;
-        }
-
-        if (events.ExtDabtPending != 0)
+        KvmResult r = VcpuEvents.ValidateRealmEvents(events, vcpu.EmulatedMmioPending, out bool injectSea);
+        if (r.IsSuccess && injectSea)
         {
             vcpu.InjectSeaPending = true;
         }
 
-        return KvmResult.Success;
+        return r;
     }
 
     private KvmResult NotAVcpu(int fd) => _files.ContainsKey(fd) ? Errno.ENOTTY : Errno.EBADF;

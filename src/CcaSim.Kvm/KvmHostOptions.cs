@@ -1,4 +1,5 @@
 using CcaSim.Kvm.Uapi;
+using CcaSim.Kvm.Vcpu;
 
 namespace CcaSim.Kvm;
 
@@ -11,11 +12,20 @@ public sealed record KvmHostOptions
     /// <summary>KVM_CAP_NR_VCPUS / KVM_CAP_MAX_VCPUS / KVM_CAP_MAX_VCPU_ID.</summary>
     public int MaxVcpus { get; init; } = 512;
 
-    /// <summary>Whether the host CPU has SVE (KVM_CAP_ARM_SVE for normal VMs).</summary>
-    public bool HostSve { get; init; }
+    /// <summary>
+    /// The host CPU as normal VMs see it: BRPs/WRPs/CTX_CMPs, PMUv3 and PMCR_EL0.N, SVE (KVM_CAP_ARM_SVE) and its
+    /// largest VQ, AArch32 EL1 and pointer authentication (KVM_CAP_ARM_PTRAUTH_*). A realm takes its debug, PMU
+    /// and SVE limits from the RMM instead (§2.9) and only AArch32, CTX_CMPs and pointer authentication from here.
+    /// The default is an Armv8.2 host without SVE, AArch32 or pointer authentication: 6 breakpoints (BRPs field 5),
+    /// 4 watchpoints (field 3), 2 context comparators (field 1), 6 PMU counters.
+    /// </summary>
+    public RealmRegisterLimits HostCpu { get; init; } = new(NumBps: 5, NumWps: 3, PmuSupported: true, PmuNumCtrs: 6, SveSupported: false, SveMaxVq: 0) { HostHasPtrAuth = false };
 
-    /// <summary>Whether the host CPU has pointer authentication.</summary>
-    public bool HostPtrauth { get; init; }
+    /// <summary>Whether the host CPU has SVE (KVM_CAP_ARM_SVE for normal VMs).</summary>
+    public bool HostSve => HostCpu.SveSupported;
+
+    /// <summary>Whether the host CPU has both kinds of pointer authentication (KVM_CAP_ARM_PTRAUTH_*).</summary>
+    public bool HostPtrauth => HostCpu.HostHasPtrAuth;
 
     /// <summary>Width of the host's VMIDs (8 or 16): the realm VMID bitmap has 2^bits entries (§2.5).</summary>
     public int VmidBits { get; init; } = 16;

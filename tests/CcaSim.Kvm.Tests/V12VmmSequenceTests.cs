@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using CcaSim.Kvm.Tests.Infrastructure;
 using CcaSim.Kvm.Uapi;
+using CcaSim.Kvm.Vcpu;
 using CcaSim.Rmm;
 
 namespace CcaSim.Kvm.Tests;
@@ -35,8 +36,8 @@ public sealed class V12VmmSequenceTests
         byte[] dtb = Pattern(4096, 0xD7);
         vmm.Stage(KernelGpa, kernel);
         vmm.Stage(DtbGpa, dtb);
-        vmm.Vcpu(0).Core.Pc = KernelGpa;
-        vmm.Vcpu(0).Core.X[0] = DtbGpa;
+        Assert.Equal(0, vmm.SetReg(0, ArmRegisterId.Pc, KernelGpa).ReturnValue);
+        Assert.Equal(0, vmm.SetReg(0, ArmRegisterId.X(0), DtbGpa).ReturnValue);
 
         // 7. Populate each region, in GPA order, measured.
         vmm.Populate(KernelGpa, (ulong)kernel.Length);

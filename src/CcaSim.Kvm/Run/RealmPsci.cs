@@ -28,7 +28,7 @@ internal static class RealmPsci
     /// <summary>Null to re-enter, else what KVM_RUN returns; <paramref name="smc"/>: the exit's ESR says SMC.</summary>
     public static KvmResult? Handle(KvmVcpu vcpu, bool smc)
     {
-        ulong fid = vcpu.Core.X[0];
+        ulong fid = vcpu.Registers.GetX(0);
         if (vcpu.Vm.SmcccFilter.ActionFor(fid) == SmcccFilterAction.FwdToUser)
         {
             vcpu.Run.SetHypercall(fid, smc ? KvmHypercallFlags.Smc : 0);
@@ -40,15 +40,15 @@ internal static class RealmPsci
         switch ((uint)fid & ~0x4000_0000u)
         {
             case CpuOn:
-                return CompleteCpuOn(vcpu, vcpu.Core.X[1]);
+                return CompleteCpuOn(vcpu, vcpu.Registers.GetX(1));
             case AffinityInfo:
-                return CompleteAffinityInfo(vcpu, vcpu.Core.X[1], vcpu.Core.X[2]);
+                return CompleteAffinityInfo(vcpu, vcpu.Registers.GetX(1), vcpu.Registers.GetX(2));
             case CpuOff:
                 vcpu.IsPoweredOff = true;
-                vcpu.Core.X[0] = Success;
+                vcpu.Registers.SetX(0, Success);
                 return null;
             case CpuSuspend:
-                vcpu.Core.X[0] = Success;
+                vcpu.Registers.SetX(0, Success);
                 return null;
             case SystemOff:
             case SystemReset:
@@ -61,7 +61,7 @@ internal static class RealmPsci
                 vcpu.Run.ExitReason = KvmExitReason.SystemEvent;
                 return KvmResult.Success;
             default:
-                vcpu.Core.X[0] = unchecked((ulong)-1L);
+                vcpu.Registers.SetX(0, unchecked((ulong)-1L));
                 return null;
         }
     }
@@ -72,7 +72,7 @@ internal static class RealmPsci
         KvmVcpu? target = vcpu.Vm.VcpuByMpidr(targetMpidr);
         if (target is null)
         {
-            vcpu.Core.X[0] = InvalidParameters;
+            vcpu.Registers.SetX(0, InvalidParameters);
             return null;
         }
 
@@ -83,7 +83,7 @@ internal static class RealmPsci
             return Errno.ENXIO;
         }
 
-        vcpu.Core.X[0] = alreadyOn ? AlreadyOn : Success;
+        vcpu.Registers.SetX(0, alreadyOn ? AlreadyOn : Success);
         return null;
     }
 
@@ -93,7 +93,7 @@ internal static class RealmPsci
         KvmVcpu? target = lowestLevel == 0 ? vcpu.Vm.VcpuByMpidr(targetMpidr) : null;
         if (target is null)
         {
-            vcpu.Core.X[0] = InvalidParameters;
+            vcpu.Registers.SetX(0, InvalidParameters);
             return null;
         }
 
@@ -102,7 +102,7 @@ internal static class RealmPsci
             return Errno.ENXIO;
         }
 
-        vcpu.Core.X[0] = Success;
+        vcpu.Registers.SetX(0, Success);
         return null;
     }
 
@@ -129,7 +129,7 @@ internal static class RealmPsci
             return Errno.EINVAL;
         }
 
-        if (request.PsciStatus == Success && (uint)vcpu.Core.X[0] is CpuOn or (CpuOn | 0x4000_0000u))
+        if (request.PsciStatus == Success && (uint)vcpu.Registers.GetX(0) is CpuOn or (CpuOn | 0x4000_0000u))
         {
             target.IsPoweredOff = false;
         }

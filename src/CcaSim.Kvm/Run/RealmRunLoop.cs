@@ -99,7 +99,7 @@ internal static class RealmRunLoop
         {
             for (int i = 0; i < RmiRecRun.NumGprs; i++)
             {
-                mem.Write64(run + RmiRecRun.EnterGprs + (ulong)(8 * i), vcpu.Core.X[i]);
+                mem.Write64(run + RmiRecRun.EnterGprs + (ulong)(8 * i), vcpu.Registers.GetX(i));
             }
         }
 
@@ -189,7 +189,7 @@ internal static class RealmRunLoop
     {
         for (int i = 0; i < count; i++)
         {
-            vcpu.Core.X[i] = mem.Read64(run + RmiRecRun.ExitGprs + (ulong)(8 * i));
+            vcpu.Registers.SetX(i, mem.Read64(run + RmiRecRun.ExitGprs + (ulong)(8 * i)));
         }
     }
 
@@ -228,7 +228,7 @@ internal static class RealmRunLoop
         if (isv && write && Esr.Srt(esr) != 31)
         {
             // Register 31 is XZR here: there is nothing to copy.
-            vcpu.Core.X[Esr.Srt(esr)] = writeValue;
+            vcpu.Registers.SetX(Esr.Srt(esr), writeValue);
         }
 
         Memslot? slot = vcpu.Vm.Memslots.Find(gfn);
@@ -317,7 +317,7 @@ internal static class RealmRunLoop
     /// </summary>
     internal static KvmResult? HandleSmccc(KvmVcpu vcpu, bool smc)
     {
-        ulong fid = vcpu.Core.X[0];
+        ulong fid = vcpu.Registers.GetX(0);
         switch (vcpu.Vm.SmcccFilter.ActionFor(fid))
         {
             case SmcccFilterAction.FwdToUser:
@@ -325,15 +325,15 @@ internal static class RealmRunLoop
                 vcpu.Run.ExitReason = KvmExitReason.Hypercall;
                 return KvmResult.Success;
             case SmcccFilterAction.Deny:
-                vcpu.Core.X[0] = SmcccNotSupported;
+                vcpu.Registers.SetX(0, SmcccNotSupported);
                 return null;
         }
 
-        vcpu.Core.X[0] = (uint)fid switch
+        vcpu.Registers.SetX(0, (uint)fid switch
         {
             SmcccVersion => 0x1_0001,
             _ => SmcccNotSupported,
-        };
+        });
         return null;
     }
 

@@ -1,4 +1,5 @@
 using CcaSim.Kvm.Uapi;
+using CcaSim.Kvm.Vcpu;
 
 namespace CcaSim.Kvm.Vm;
 
@@ -13,6 +14,7 @@ public sealed partial class KvmVcpu
         Vm = vm;
         Id = id;
         Index = index;
+        Registers = new VcpuRegisterFile(vm.Registers);
     }
 
     public KvmVm Vm { get; }
@@ -25,16 +27,17 @@ public sealed partial class KvmVcpu
 
     public KvmRun Run { get; } = new();
 
-    public VcpuCoreRegisters Core { get; } = new();
+    /// <summary>The registers userspace reaches through ONE_REG and that the REC takes at creation (§2.9).</summary>
+    public VcpuRegisterFile Registers { get; }
 
-    /// <summary>Feature bits of the KVM_ARM_VCPU_INIT that initialised the vCPU.</summary>
-    public uint Features { get; internal set; }
+    /// <summary>Feature bits of the KVM_ARM_VCPU_INIT that initialised the vCPU, without POWER_OFF.</summary>
+    public uint Features => Registers.Features.Features;
 
     /// <summary>MPIDR_EL1 as KVM resets it: Aff0 = id[3:0], Aff1 = id[11:4], Aff2 = id[19:12] (reset_mpidr).</summary>
     public ulong Mpidr => ((ulong)Id & 0xF) | ((((ulong)Id >> 4) & 0xFF) << 8) | ((((ulong)Id >> 12) & 0xFF) << 16);
 
-    /// <summary>Set by KVM_ARM_VCPU_INIT.</summary>
-    public bool IsInitialized { get; internal set; }
+    /// <summary>Set by a successful KVM_ARM_VCPU_INIT.</summary>
+    public bool IsInitialized => Registers.Features.IsInitialized;
 
     /// <summary>PSCI state as KVM sees it: off until CPU_ON (or from init with POWER_OFF), off after CPU_OFF / SYSTEM_OFF.</summary>
     public bool IsPoweredOff { get; internal set; }
@@ -77,15 +80,4 @@ internal enum RmiExitState
     HostCall,
     Psci,
     RipasChange,
-}
-
-/// <summary>
-/// The part of the vCPU register file the run loop needs: X0–X30 and PC (what a realm's REC takes at creation
-/// and what host-call and PSCI results travel back in, §2.9).
-/// </summary>
-public sealed class VcpuCoreRegisters
-{
-    public ulong[] X { get; } = new ulong[31];
-
-    public ulong Pc { get; set; }
 }

@@ -5,6 +5,7 @@ using CcaSim.Kvm.Realm;
 using CcaSim.Kvm.Rmi;
 using CcaSim.Kvm.Run;
 using CcaSim.Kvm.Uapi;
+using CcaSim.Kvm.Vcpu;
 
 namespace CcaSim.Kvm.Vm;
 
@@ -18,11 +19,12 @@ public sealed class KvmVm
 {
     private readonly List<KvmVcpu> _vcpus = [];
 
-    internal KvmVm(KvmContext context, bool isRealm, int ipaBits)
+    internal KvmVm(KvmContext context, bool isRealm, int ipaBits, RealmRegisterLimits registerLimits)
     {
         Context = context;
         IsRealm = isRealm;
         IpaBits = ipaBits;
+        Registers = new VmRegisterConfig(registerLimits, isRealm);
         Memslots = new MemslotTable(this, privateMemory: isRealm);
         Attributes = new MemoryAttributeStore(SupportedAttributes);
         if (isRealm)
@@ -50,6 +52,9 @@ public sealed class KvmVm
 
     public IReadOnlyList<KvmVcpu> Vcpus => _vcpus;
 
+    /// <summary>The VM-wide vCPU feature set, ID_AA64DFR0_EL1, PMCR_EL0.N and PSCI version: the realm parameters (§2.9).</summary>
+    public VmRegisterConfig Registers { get; }
+
     public SmcccFilter SmcccFilter { get; } = new();
 
     /// <summary>The in-kernel GICv3, once created (KVM_CREATE_DEVICE).</summary>
@@ -66,8 +71,8 @@ public sealed class KvmVm
     /// <summary>True once every fd that holds the VM is closed.</summary>
     public bool IsDestroyed { get; private set; }
 
-    /// <summary>Whether the VM has a PMU: some vCPU was initialised with PMU_V3 (kvm->arch.arm_pmu, §5.3).</summary>
-    public bool HasPmu => _vcpus.Any(v => (v.Features & (1u << KvmVcpuFeature.PmuV3)) != 0);
+    /// <summary>Whether the VM has a PMU: its vCPUs were initialised with PMU_V3 (kvm->arch.arm_pmu, §2.3).</summary>
+    public bool HasPmu => Registers.HasPmu;
 
     internal KvmVcpu AddVcpu(int id)
     {
@@ -78,18 +83,41 @@ public sealed class KvmVm
 
     public KvmVcpu? VcpuByMpidr(ulong mpidr) => _vcpus.FirstOrDefault(v => v.Mpidr == (mpidr & 0xFF_00FF_FFFFUL));
 
-    /// <summary>The realm parameters of §2.5, from the RMM's limits (v12 derives them from ID registers that default to those limits).</summary>
-    internal KvmResult<RealmCreateConfig> CreateConfig()
+    /// <summary>
+    /// realm_ensure_created (§2.4, §2.5): create the RD from the VM's register configuration if there is none; once
+    /// it exists the configuration is frozen (late ID-register writes -EBUSY, SVE_VLS -EPERM, PMCR_EL0.N ignored).
+    /// </summary>
+    internal KvmResult EnsureRealmCreated()
     {
-        ulong f = Context.FeatureRegister0;
-        bool sve = _vcpus.Any(v => (v.Features & (1u << KvmVcpuFeature.Sve)) != 0);
+        KvmResult created = Realm!.EnsureCreated(CreateConfig);
+        if (created.IsSuccess)
+        {
+            Registers.Freeze();
+        }
+
+        return created;
+    }
+
+    /// <summary>
+    /// The realm parameters of §2.5: num_bps / num_wps from the BRPs / WRPs fields of the VM's ID_AA64DFR0_EL1,
+    /// pmu_num_ctrs from its PMCR_EL0.N when the vCPUs have PMUv3, and sve_vl = VQ − 1 when they have SVE (every vCPU
+    /// finalised with the same maximum, else -EINVAL).
+    /// </summary>
+    private KvmResult<RealmCreateConfig> CreateConfig()
+    {
+        KvmResult<int> vq = Registers.SveVectorQuadwords(_vcpus.Select(v => v.Registers));
+        if (!vq.IsSuccess)
+        {
+            return vq.Error;
+        }
+
         return KvmResult<RealmCreateConfig>.Ok(new RealmCreateConfig(
-            NumBps: (int)((f >> 14) & 0x3F),
-            NumWps: (int)((f >> 20) & 0x3F),
-            Pmu: HasPmu,
-            PmuNumCtrs: (int)((f >> 27) & 0x1F),
-            Sve: sve,
-            SveVl: (int)((f >> 10) & 0xF)));
+            NumBps: Registers.NumBps,
+            NumWps: Registers.NumWps,
+            Pmu: Registers.HasPmu,
+            PmuNumCtrs: Registers.PmuNumCtrs,
+            Sve: Registers.HasSve,
+            SveVl: Math.Max(vq.Value - 1, 0)));
     }
 
     /// <summary>
@@ -104,7 +132,7 @@ public sealed class KvmVm
             return KvmResult.Success;
         }
 
-        KvmResult created = realm.EnsureCreated(CreateConfig);
+        KvmResult created = EnsureRealmCreated();
         if (!created.IsSuccess)
         {
             return created;
@@ -151,8 +179,7 @@ public sealed class KvmVm
     /// <summary>kvm_create_rec (§2.3): REC and aux granules delegated, params from the vCPU's MPIDR, PC and X0–X7.</summary>
     private KvmResult CreateRec(KvmVcpu vcpu)
     {
-        if ((vcpu.Features & (1u << KvmVcpuFeature.Psci02)) == 0
-            || (HasPmu && (vcpu.Features & (1u << KvmVcpuFeature.PmuV3)) == 0))
+        if (!vcpu.Registers.Features.HasPsci02 || (HasPmu && !vcpu.Registers.Features.HasPmu))
         {
             return Errno.EINVAL;
         }
@@ -176,10 +203,10 @@ public sealed class KvmVm
         var mem = Context.HostMemory;
         mem.Write64(p + RmiRecParams.Flags, vcpu.Id == 0 ? RmiRecParams.FlagRunnable : 0);
         mem.Write64(p + RmiRecParams.Mpidr, vcpu.Mpidr);
-        mem.Write64(p + RmiRecParams.Pc, vcpu.Core.Pc);
+        mem.Write64(p + RmiRecParams.Pc, vcpu.Registers.Pc);
         for (int i = 0; i < 8; i++)
         {
-            mem.Write64(p + RmiRecParams.Gprs + (ulong)(8 * i), vcpu.Core.X[i]);
+            mem.Write64(p + RmiRecParams.Gprs + (ulong)(8 * i), vcpu.Registers.GetX(i));
         }
 
         mem.Write64(p + RmiRecParams.NumAux, (ulong)aux.Count);

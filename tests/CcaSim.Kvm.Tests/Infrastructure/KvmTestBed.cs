@@ -71,9 +71,13 @@ internal sealed class RealmVmm
 {
     public const ulong RamBase = 0x8000_0000;
 
-    public RealmVmm(KvmTestBed bed, ulong ramSize = 16UL << 20, int ipaBits = 33, int vcpus = 1, bool irqchip = true, bool attributes = true)
+    /// <summary>KVM_ARM_VCPU_PSCI_0_2: what kvmtool's realm vCPUs are initialised with.</summary>
+    public static readonly uint DefaultFeatures = KvmVcpuFeature.Bit(KvmVcpuFeature.Psci02);
+
+    public RealmVmm(KvmTestBed bed, ulong ramSize = 16UL << 20, int ipaBits = 33, int vcpus = 1, bool irqchip = true, bool attributes = true, uint? vcpuFeatures = null, int initialisedVcpus = int.MaxValue)
     {
         Bed = bed;
+        Features = vcpuFeatures ?? DefaultFeatures;
         RamSize = ramSize;
         KvmHost kvm = bed.Kvm;
         VmFd = Ok(kvm.CreateVm(bed.KvmFd, KvmVmType.Make(KvmVmType.ArmRealm, ipaBits)));
@@ -85,7 +89,11 @@ internal sealed class RealmVmm
         for (int i = 0; i < vcpus; i++)
         {
             int fd = Ok(kvm.CreateVcpu(VmFd, i));
-            InitVcpu(fd, i == 0 ? 0 : 1u << KvmVcpuFeature.PowerOff);
+            if (i < initialisedVcpus)
+            {
+                InitVcpu(fd, i == 0 ? 0 : KvmVcpuFeature.Bit(KvmVcpuFeature.PowerOff));
+            }
+
             VcpuFds.Add(fd);
         }
 
@@ -114,6 +122,9 @@ internal sealed class RealmVmm
     }
 
     public KvmTestBed Bed { get; }
+
+    /// <summary>The <c>features[0]</c> every vCPU is initialised with (POWER_OFF added for vCPUs above 0).</summary>
+    public uint Features { get; }
 
     public KvmHost Kvm => Bed.Kvm;
 
@@ -158,8 +169,32 @@ internal sealed class RealmVmm
     public void InitVcpu(int fd, uint extraFeatures = 0)
     {
         var init = new KvmVcpuInit { Target = KvmArmTarget.GenericV8 };
-        init.Features[0] = KvmVcpuFeature.Bit(KvmVcpuFeature.Psci02) | extraFeatures;
+        init.Features[0] = Features | extraFeatures;
         Assert.Equal(0, Kvm.ArmVcpuInit(fd, init).ReturnValue);
+    }
+
+    /// <summary>KVM_SET_ONE_REG of a 64-bit register of vCPU <paramref name="i"/>, the value passed through VMM memory.</summary>
+    public KvmResult SetReg(int i, ulong id, ulong value) => SetReg(i, id, BitConverter.GetBytes(value));
+
+    /// <summary>KVM_SET_ONE_REG of vCPU <paramref name="i"/> with the value's bytes in VMM memory.</summary>
+    public KvmResult SetReg(int i, ulong id, ReadOnlySpan<byte> value)
+    {
+        ulong scratch = (ulong)Kvm.Process.Mmap(4096).ReturnValue;
+        Assert.True(Kvm.Process.TryWrite(scratch, value));
+        KvmResult r = Kvm.SetOneReg(VcpuFds[i], new KvmOneReg { Id = id, Addr = scratch });
+        Assert.Equal(0, Kvm.Process.Munmap(scratch).ReturnValue);
+        return r;
+    }
+
+    /// <summary>KVM_GET_ONE_REG of a 64-bit register of vCPU <paramref name="i"/>; the call must succeed.</summary>
+    public ulong GetReg(int i, ulong id)
+    {
+        ulong scratch = (ulong)Kvm.Process.Mmap(4096).ReturnValue;
+        Assert.Equal(0, Kvm.GetOneReg(VcpuFds[i], new KvmOneReg { Id = id, Addr = scratch }).ReturnValue);
+        byte[] value = new byte[8];
+        Assert.True(Kvm.Process.TryRead(scratch, value));
+        Assert.Equal(0, Kvm.Process.Munmap(scratch).ReturnValue);
+        return BitConverter.ToUInt64(value);
     }
 
     public void SetPrivate(ulong gpa, ulong size, bool isPrivate) =>

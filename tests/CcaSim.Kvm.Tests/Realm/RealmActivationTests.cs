@@ -1,6 +1,7 @@
 using CcaSim.Kvm.Realm;
 using CcaSim.Kvm.Tests.Infrastructure;
 using CcaSim.Kvm.Uapi;
+using CcaSim.Kvm.Vcpu;
 
 namespace CcaSim.Kvm.Tests.Realm;
 
@@ -47,11 +48,10 @@ public sealed class RealmActivationTests
     }
 
     [Fact]
-    public void FirstRun_WithVcpuLackingPsci02_ReturnsEinval_AndLeavesTheRealmDead()
+    public void FirstRun_WithVcpusLackingPsci02_ReturnsEinval_AndLeavesTheRealmDead()
     {
         var bed = new KvmTestBed();
-        var vmm = new RealmVmm(bed, vcpus: 2);
-        vmm.Vcpu(1).Features &= ~(1u << KvmVcpuFeature.Psci02);
+        var vmm = new RealmVmm(bed, vcpus: 2, vcpuFeatures: 0);
 
         KvmResult run = vmm.RunVcpu();
 
@@ -169,8 +169,8 @@ public sealed class RealmActivationTests
     {
         var bed = new KvmTestBed();
         var vmm = new RealmVmm(bed, vcpus: 3);
-        vmm.Vcpu(0).Core.Pc = Ram + 0x1000;
-        vmm.Vcpu(0).Core.X[0] = 0xD7B;
+        Assert.Equal(0, vmm.SetReg(0, ArmRegisterId.Pc, Ram + 0x1000).ReturnValue);
+        Assert.Equal(0, vmm.SetReg(0, ArmRegisterId.X(0), 0xD7B).ReturnValue);
 
         RealmProbe.RunToIdle(vmm);
 

@@ -52,8 +52,7 @@ public sealed class RealmVmidTests
     public void FailedActivation_KeepsItsVmidUntilTheVmIsDestroyed()
     {
         var bed = new KvmTestBed(new RmmConfig { VmidBits = 8 }, new KvmHostOptions { VmidBits = 8 });
-        var vmm = new RealmVmm(bed, ramSize: Page);
-        vmm.Vcpu(0).Features = 0;
+        var vmm = new RealmVmm(bed, ramSize: Page, vcpuFeatures: 0);
 
         Assert.Equal(Errno.EINVAL, vmm.RunVcpu().Error);
 

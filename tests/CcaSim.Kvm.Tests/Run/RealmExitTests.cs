@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using CcaSim.Kvm.Run;
 using CcaSim.Kvm.Tests.Infrastructure;
 using CcaSim.Kvm.Uapi;
+using CcaSim.Kvm.Vcpu;
 using CcaSim.Platform.Execution;
 using CcaSim.Rmm.Granules;
 
@@ -319,13 +320,12 @@ public sealed class RealmExitTests
         Assert.Equal(0UL, run.HypercallFlags);
         Assert.Equal(2, steps.Count);
 
-        // Until KVM_SET_ONE_REG is wired, the VMM reads and writes the vCPU's registers directly.
-        var core = vmm.Vcpu(0).Core;
-        Assert.Equal(VendorHypCall, core.X[0]);
-        Assert.Equal(0x1234UL, core.X[1]);
-        core.X[0] = 0;
-        core.X[1] = 0xAAAA;
-        core.X[2] = 0xBBBB;
+        // The VMM reads the call and writes its results through KVM_GET/SET_ONE_REG, as kvmtool does.
+        Assert.Equal(VendorHypCall, vmm.GetReg(0, ArmRegisterId.X(0)));
+        Assert.Equal(0x1234UL, vmm.GetReg(0, ArmRegisterId.X(1)));
+        Assert.Equal(0, vmm.SetReg(0, ArmRegisterId.X(0), 0).ReturnValue);
+        Assert.Equal(0, vmm.SetReg(0, ArmRegisterId.X(1), 0xAAAA).ReturnValue);
+        Assert.Equal(0, vmm.SetReg(0, ArmRegisterId.X(2), 0xBBBB).ReturnValue);
         KvmResult second = vmm.RunVcpu();
 
         Assert.Equal(Err(Errno.EINTR), second.ReturnValue);
@@ -439,7 +439,7 @@ public sealed class RealmExitTests
         Assert.Equal(0UL, run.HypercallFlags);
         Assert.Empty(steps);
         Assert.True(vmm.Vcpu(1).IsPoweredOff);
-        Assert.Equal(1UL, vmm.Vcpu(0).Core.X[1]);
+        Assert.Equal(1UL, vmm.GetReg(0, ArmRegisterId.X(1)));
 
         var complete = new KvmArmRmiPsciComplete { TargetMpidr = 1, PsciStatus = (uint)PsciSuccess };
         Assert.Equal(0, bed.Kvm.ArmVcpuRmiPsciComplete(vmm.VcpuFds[0], complete).ReturnValue);

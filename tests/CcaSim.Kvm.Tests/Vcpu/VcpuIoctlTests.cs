@@ -12,8 +12,8 @@ public sealed class VcpuIoctlTests
     [InlineData(KvmArmTarget.GenericV8, (1u << KvmVcpuFeature.Psci02) | (1u << KvmVcpuFeature.PmuV3), 0)]
     [InlineData(4u, 1u << KvmVcpuFeature.Psci02, (int)Errno.EINVAL)]
     [InlineData(KvmArmTarget.GenericV8, 1u << KvmVcpuFeature.El1Aarch32, (int)Errno.EINVAL)]
-    [InlineData(KvmArmTarget.GenericV8, 1u << KvmVcpuFeature.HasEl2, (int)Errno.EINVAL)]
-    [InlineData(KvmArmTarget.GenericV8, 1u << 9, (int)Errno.EINVAL)]
+    [InlineData(KvmArmTarget.GenericV8, 1u << KvmVcpuFeature.HasEl2, (int)Errno.ENOENT)]
+    [InlineData(KvmArmTarget.GenericV8, 1u << 9, (int)Errno.ENOENT)]
     [InlineData(KvmArmTarget.GenericV8, 1u << KvmVcpuFeature.PtrAuthAddress, (int)Errno.EINVAL)]
     [InlineData(KvmArmTarget.GenericV8, 1u << KvmVcpuFeature.Sve, (int)Errno.EINVAL)]
     public void ArmVcpuInit_OnARealm_FollowsTheFeatureRules(uint target, uint features, int errno)
