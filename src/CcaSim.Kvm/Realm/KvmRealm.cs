@@ -375,9 +375,11 @@ public sealed class KvmRealm
     /// <summary>
     /// The private fault path (§2.12): the gmem page behind <paramref name="gfn"/> is delegated and mapped with
     /// RMI_DATA_CREATE_UNKNOWN (the RMM zero-fills it). A refused delegate is a lost race: nothing to do, re-enter.
+    /// <paramref name="mapped"/> tells the run loop whether this fault mapped a new page or found one already there.
     /// </summary>
-    internal KvmResult FaultPrivate(Memslot slot, ulong gfn)
+    internal KvmResult FaultPrivate(Memslot slot, ulong gfn, out bool mapped)
     {
+        mapped = false;
         if (_private.ContainsKey(gfn))
         {
             return KvmResult.Success;
@@ -406,6 +408,7 @@ public sealed class KvmRealm
         file.MarkPrepared(index.Value);
         Track(file);
         _private[gfn] = pa;
+        mapped = true;
         return KvmResult.Success;
     }
 

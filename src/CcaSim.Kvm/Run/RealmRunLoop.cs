@@ -243,10 +243,10 @@ internal static class RealmRunLoop
                     return Errno.EFAULT;
                 }
 
-                KvmResult faulted = realm.FaultPrivate(slot, gfn);
+                KvmResult faulted = realm.FaultPrivate(slot, gfn, out bool mapped);
                 if (faulted.IsSuccess)
                 {
-                    return null;
+                    return mapped ? NoteProgress(vcpu) : NoteSpin(vcpu, gpa);
                 }
 
                 vcpu.Run.SetMemoryFault(0, gfn << MemslotTable.PageShift, MemslotTable.PageSize);
@@ -260,8 +260,8 @@ internal static class RealmRunLoop
                 return Errno.EINVAL;
             }
 
-            KvmResult mapped = realm.FaultShared(slot, gfn);
-            return mapped.IsSuccess ? null : mapped;
+            KvmResult sharedFault = realm.FaultShared(slot, gfn);
+            return sharedFault.IsSuccess ? null : sharedFault;
         }
 
         if (!isv)
@@ -286,6 +286,37 @@ internal static class RealmRunLoop
         vcpu.Run.ExitReason = KvmExitReason.Mmio;
         return KvmResult.Success;
     }
+
+    /// <summary>The stage-2 fault mapped a page: the realm can move on.</summary>
+    private static KvmResult? NoteProgress(KvmVcpu vcpu)
+    {
+        vcpu.SpinningFaults = 0;
+        return null;
+    }
+
+    /// <summary>
+    /// The realm faulted again on a private page KVM had already mapped: its RIPAS is DESTROYED (rmm-1.0.md §5.5),
+    /// and nothing the host does will map it until the realm accepts it again. v12 re-enters forever, leaving the
+    /// vCPU thread to spin until a signal arrives; CcaSim delivers that signal after
+    /// <see cref="MaxSpinningFaults"/> identical faults, so KVM_RUN returns -EINTR with KVM_EXIT_INTR instead of
+    /// hanging the process (FIDELITY.md).
+    /// </summary>
+    private static KvmResult? NoteSpin(KvmVcpu vcpu, ulong gpa)
+    {
+        vcpu.SpinningFaults = vcpu.SpinningFaultGpa == gpa ? vcpu.SpinningFaults + 1 : 1;
+        vcpu.SpinningFaultGpa = gpa;
+        if (vcpu.SpinningFaults < MaxSpinningFaults)
+        {
+            return null;
+        }
+
+        vcpu.SpinningFaults = 0;
+        vcpu.Run.ExitReason = KvmExitReason.Intr;
+        return Errno.EINTR;
+    }
+
+    /// <summary>Consecutive no-progress faults on one page before CcaSim stands in for the signal that ends v12's spin.</summary>
+    internal const int MaxSpinningFaults = 16;
 
     /// <summary>
     /// RSI_IPA_STATE_SET reached the host (§2.13): a request touching the shared half is refused on the next entry

@@ -70,6 +70,11 @@ public sealed partial class KvmVcpu
 
     /// <summary>Refuse the pending RIPAS change on the next entry (shared-half request, §2.13 step 2).</summary>
     internal bool RejectRipas { get; set; }
+
+    /// <summary>Consecutive faults on <see cref="SpinningFaultGpa"/> that mapped nothing (a DESTROYED page, §2.12).</summary>
+    internal int SpinningFaults { get; set; }
+
+    internal ulong SpinningFaultGpa { get; set; }
 }
 
 /// <summary>The exit KVM last took from the REC, as far as the next entry cares.</summary>

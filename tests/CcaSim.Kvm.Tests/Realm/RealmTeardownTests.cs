@@ -117,6 +117,31 @@ public sealed class RealmTeardownTests
     }
 
     [Fact]
+    public void AccessToADestroyedPage_WithoutReaccepting_EndsKvmRunWithEintrInsteadOfSpinning()
+    {
+        var bed = new KvmTestBed();
+        var vmm = new RealmVmm(bed);
+        vmm.Populate(Ram, Page);
+        RealmProbe.RunToIdle(vmm);
+        Assert.True(RealmProbe.Fallocate(vmm, FallocateMode.KeepSize | FallocateMode.PunchHole, 0, Page).IsSuccess);
+        List<(ulong Ipa, ulong Value, RealmFault Fault)> reads = RealmProbe.RecordReads(bed.Script);
+        bed.Script.EnqueueRead(Ram, 8, 2);
+        int entries = bed.Engine.Entries.Count;
+
+        Assert.Equal(Errno.EINTR, vmm.RunVcpu().Error);
+
+        // The first fault maps a zeroed page (still DESTROYED); every later one finds it mapped and cannot help.
+        Assert.Equal(KvmExitReason.Intr, vmm.Run(0).ExitReason);
+        Assert.Empty(reads);
+        Assert.Equal(RmiRipas.Destroyed, RealmProbe.RipasOf(bed, vmm, Ram));
+        Assert.Equal(RmiRttState.Assigned, RealmProbe.ReadEntry(bed, vmm, Ram).State);
+        Assert.Equal(1 + CcaSim.Kvm.Run.RealmRunLoop.MaxSpinningFaults, bed.Engine.Entries.Count - entries);
+        Assert.Equal(Errno.EINTR, vmm.RunVcpu().Error);
+        vmm.Close();
+        bed.AssertNoLeaks();
+    }
+
+    [Fact]
     public void PunchHole_OnFaultedPage_DestroysIt_AndTheGuestReadsZeroAfterReaccepting()
     {
         var bed = new KvmTestBed();
