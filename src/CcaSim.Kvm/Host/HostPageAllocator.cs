@@ -15,6 +15,7 @@ public sealed class HostPageAllocator
 
     private readonly PhysicalMemory _memory;
     private readonly ulong[] _used;
+    private readonly HashSet<ulong> _leaked = [];
     private ulong _hint;
 
     public HostPageAllocator(CcaPlatform platform)
@@ -104,9 +105,18 @@ public sealed class HostPageAllocator
         return null;
     }
 
+    /// <summary>
+    /// Returns a page. Freeing a leaked page is a no-op: its owner (a guest_memfd file, say) lets go of it, but the
+    /// page stays out of circulation because the RMM may still hold it.
+    /// </summary>
     public void Free(ulong pa)
     {
         ulong index = Index(pa);
+        if (_leaked.Contains(index))
+        {
+            return;
+        }
+
         if (!IsUsed(index))
         {
             throw new InvalidOperationException($"page 0x{pa:x} freed twice");
@@ -117,12 +127,16 @@ public sealed class HostPageAllocator
         _hint = Math.Min(_hint, index / 64);
     }
 
-    /// <summary>Gives up a page for good: its undelegate failed, so it may still be realm memory (§2.17).</summary>
+    /// <summary>
+    /// Gives up a page for good: its undelegate (or data destroy) failed, so it may still be realm memory (§2.17).
+    /// The page stays marked used, so no allocation returns it again.
+    /// </summary>
     public void Leak(ulong pa)
     {
-        if (!IsUsed(Index(pa)))
+        ulong index = Index(pa);
+        if (!IsUsed(index) || !_leaked.Add(index))
         {
-            throw new InvalidOperationException($"page 0x{pa:x} leaked while free");
+            throw new InvalidOperationException($"page 0x{pa:x} leaked while free or leaked twice");
         }
 
         UsedPages--;

@@ -484,9 +484,10 @@ public sealed class KvmRealm
         foreach (ulong gfn in _private.Keys.Where(g => g >= startGfn && g < endGfn).ToList())
         {
             ulong pa = _private[gfn];
-            if (_kvm.Rmi.DataDestroy(Rd, gfn << MemslotTable.PageShift).IsSuccess && !_kvm.Rmi.GranuleUndelegate(pa).IsSuccess)
+            if (!_kvm.Rmi.DataDestroy(Rd, gfn << MemslotTable.PageShift).IsSuccess || !_kvm.Rmi.GranuleUndelegate(pa).IsSuccess)
             {
-                // The page is lost to the host; it must never go back to the allocator (§2.17).
+                // The page may still be the realm's; it must never go back to the allocator, even when the
+                // guest_memfd file later lets go of it (§2.17).
                 _kvm.Pages.Leak(pa);
             }
 
