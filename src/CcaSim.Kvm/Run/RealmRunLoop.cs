@@ -33,6 +33,13 @@ internal static class RealmRunLoop
             }
         }
 
+        if (vcpu.Run.ImmediateExit)
+        {
+            // kvm_arch_vcpu_ioctl_run honours immediate_exit before it resets exit_reason: the VMM sees -EINTR with
+            // the previous exit still in the run page, and whatever that exit left pending stays pending.
+            return Errno.EINTR;
+        }
+
         // kvm_arch_vcpu_ioctl_run starts every call from KVM_EXIT_UNKNOWN: an error return must not leave the
         // previous exit's reason in the run page for the VMM to act on again.
         vcpu.Run.ExitReason = KvmExitReason.Unknown;
@@ -43,7 +50,7 @@ internal static class RealmRunLoop
                 return Errno.EINVAL;
             }
 
-            if (vcpu.Run.ImmediateExit || vcpu.IsPoweredOff)
+            if (vcpu.IsPoweredOff)
             {
                 // A stopped vCPU blocks in the kernel until CPU_ON; in a single-threaded model the wait ends at
                 // once, as if a signal had arrived (FIDELITY.md).

@@ -107,6 +107,28 @@ public sealed class RealmExitTests
         Finish(bed, vmm);
     }
 
+    [Fact]
+    public void ImmediateExit_AfterAnMmioRead_ReturnsEintrKeepingTheExit_AndTheNextRunStillCompletesIt()
+    {
+        var (bed, vmm, steps) = Start();
+        bed.Script.EnqueueRead((DeviceGpa + 0x20) | vmm.Vm.Realm!.SharedBit, 4, 3);
+        Assert.Equal(0, vmm.RunVcpu().ReturnValue);
+        KvmRun run = vmm.Run(0);
+        BinaryPrimitives.WriteUInt64LittleEndian(run.MmioData, 0xCAFE);
+        int entries = bed.Engine.Entries.Count;
+
+        run.ImmediateExit = true;
+        Assert.Equal(Err(Errno.EINTR), vmm.RunVcpu().ReturnValue);
+
+        Assert.Equal(KvmExitReason.Mmio, run.ExitReason);
+        Assert.Equal(entries, bed.Engine.Entries.Count);
+        Assert.Empty(steps);
+        run.ImmediateExit = false;
+        Assert.Equal(Err(Errno.EINTR), vmm.RunVcpu().ReturnValue);
+        Assert.Equal(0xCAFEUL, Assert.Single(steps).X[3]);
+        Finish(bed, vmm);
+    }
+
     // ---- RIPAS change (§2.13) ----
 
     [Theory]
