@@ -385,6 +385,36 @@ public sealed class KvmHost
         return gic.SetAttribute(attr, value[..length]);
     }
 
+    /// <summary>KVM_GET_DEVICE_ATTR on a device fd; the value is written to the VMM's memory at <c>attr.addr</c> (-EFAULT if unmapped).</summary>
+    public KvmResult GetDeviceAttr(int deviceFd, in KvmDeviceAttr attr)
+    {
+        if (_files.GetValueOrDefault(deviceFd) is not Vgic.Vgic3 gic)
+        {
+            return _files.ContainsKey(deviceFd) ? Errno.ENOTTY : Errno.EBADF;
+        }
+
+        Span<byte> value = stackalloc byte[8];
+        int length = attr.Group == KvmVgicAttr.GroupNrIrqs ? 4 : 8;
+        KvmResult r = gic.GetAttribute(attr, value[..length]);
+        if (!r.IsSuccess)
+        {
+            return r;
+        }
+
+        return Process.TryWrite(attr.Addr, value[..length]) ? KvmResult.Success : Errno.EFAULT;
+    }
+
+    /// <summary>KVM_HAS_DEVICE_ATTR on a device fd: 0 for an attribute the vGIC implements, -ENXIO otherwise.</summary>
+    public KvmResult HasDeviceAttr(int deviceFd, in KvmDeviceAttr attr)
+    {
+        if (_files.GetValueOrDefault(deviceFd) is not Vgic.Vgic3)
+        {
+            return _files.ContainsKey(deviceFd) ? Errno.ENOTTY : Errno.EBADF;
+        }
+
+        return Vgic.Vgic3.HasAttribute(attr);
+    }
+
     /// <summary>KVM_IRQ_LINE on a VM fd: -ENXIO without an in-kernel GIC.</summary>
     public KvmResult IrqLine(int vmFd, in KvmIrqLevel level)
     {
@@ -396,6 +426,58 @@ public sealed class KvmHost
         return vm.Irqchip is Vgic.Vgic3 gic ? gic.IrqLine(level) : Errno.ENXIO;
     }
 
+
+    /// <summary>KVM_ARM_PREFERRED_TARGET on a VM fd: KVM_ARM_TARGET_GENERIC_V8 with no features, what VMMs pass to INIT.</summary>
+    public KvmResult ArmPreferredTarget(int vmFd, out KvmVcpuInit init)
+    {
+        init = default;
+        if (VmOf(vmFd) is null)
+        {
+            return NotAVm(vmFd);
+        }
+
+        init.Target = KvmArmTarget.GenericV8;
+        return KvmResult.Success;
+    }
+
+    /// <summary>
+    /// KVM_ARM_GET_REG_WRITABLE_MASKS on a VM fd: how a VMM discovers that ID_AA64DFR0_EL1's BRPs, WRPs and CTX_CMPs
+    /// configure a realm (§2.9). Only the feature ID range exists (range ≠ 0 or reserved words: -EINVAL); the whole
+    /// 192-entry array at <c>range.Addr</c> is zeroed, then each writable ID register's mask is stored (-EFAULT if
+    /// unmapped). ID_AA64DFR0_EL1 is the only ID register CcaSim lets userspace write (FIDELITY.md).
+    /// </summary>
+    public KvmResult ArmGetRegWritableMasks(int vmFd, in KvmRegMaskRange range)
+    {
+        if (VmOf(vmFd) is null)
+        {
+            return NotAVm(vmFd);
+        }
+
+        bool reserved = false;
+        foreach (uint word in range.Reserved)
+        {
+            reserved |= word != 0;
+        }
+
+        if (range.Range != KvmArmFeatureIdRange.Range || reserved)
+        {
+            return Errno.EINVAL;
+        }
+
+        byte[] masks = new byte[KvmArmFeatureIdRange.Size * sizeof(ulong)];
+        BinaryPrimitives.WriteUInt64LittleEndian(masks.AsSpan(KvmArmFeatureIdRange.Index(op1: 0, crm: 5, op2: 0) * sizeof(ulong)), IdAa64Dfr0.WritableMask);
+        return Process.TryWrite(range.Addr, masks) ? KvmResult.Success : Errno.EFAULT;
+    }
+
+    /// <summary>
+    /// KVM_GET_VCPU_EVENTS: nothing is ever left pending for user space to see (no virtual SError is queued, and an
+    /// external data abort is consumed by the next entry), so the structure comes back zeroed.
+    /// </summary>
+    public KvmResult GetVcpuEvents(int vcpuFd, out KvmVcpuEvents events)
+    {
+        events = default;
+        return VcpuOf(vcpuFd) is null ? NotAVcpu(vcpuFd) : KvmResult.Success;
+    }
 
     /// <summary>
     /// KVM_ARM_VCPU_INIT (§2.3) with the 6.6 rules of <see cref="VcpuFeatures"/>: the target must be

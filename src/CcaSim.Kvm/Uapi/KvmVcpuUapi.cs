@@ -56,6 +56,40 @@ public struct KvmVcpuEvents
     public UInt32x12 Reserved;
 }
 
+/// <summary>
+/// <c>struct reg_mask_range</c> (64 B): argument of KVM_ARM_GET_REG_WRITABLE_MASKS on a VM fd. The kernel writes one
+/// u64 mask per feature ID register of the range to <see cref="Addr"/>.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct KvmRegMaskRange
+{
+    /// <summary>VMM address of a <see cref="KvmArmFeatureIdRange.Size"/>-entry u64 array.</summary>
+    public ulong Addr;
+
+    /// <summary>Must be <see cref="KvmArmFeatureIdRange.Range"/> (the only range there is), else -EINVAL.</summary>
+    public uint Range;
+
+    /// <summary>Must be zero (-EINVAL otherwise).</summary>
+    public UInt32x13 Reserved;
+}
+
+/// <summary>KVM_ARM_FEATURE_ID_RANGE: op0 3, op1 {0, 1, 3}, CRn 0, CRm 0–7, op2 0–7.</summary>
+public static class KvmArmFeatureIdRange
+{
+    public const uint Range = 0;
+
+    /// <summary>KVM_ARM_FEATURE_ID_RANGE_SIZE: 3 op1 values × 8 CRm × 8 op2.</summary>
+    public const int Size = 3 * 8 * 8;
+
+    /// <summary>KVM_ARM_FEATURE_ID_RANGE_IDX: op1 3 folds onto 2, then op1:CRm:op2.</summary>
+    public static int Index(int op1, int crm, int op2)
+    {
+        int folded = op1 & 3;
+        folded -= folded == 3 ? 1 : 0;
+        return (folded << 6) | ((crm & 7) << 3) | (op2 & 7);
+    }
+}
+
 /// <summary><c>__u8[5]</c>.</summary>
 [InlineArray(5)]
 public struct UInt8x5
@@ -66,6 +100,13 @@ public struct UInt8x5
 /// <summary><c>__u32[7]</c>.</summary>
 [InlineArray(7)]
 public struct UInt32x7
+{
+    private uint _element;
+}
+
+/// <summary><c>__u32[13]</c>.</summary>
+[InlineArray(13)]
+public struct UInt32x13
 {
     private uint _element;
 }
@@ -139,6 +180,9 @@ public static class KvmVcpuIoctl
 
     /// <summary>KVM_SET_VCPU_EVENTS = 0x4040AEA0.</summary>
     public static readonly uint SetVcpuEvents = KvmIoctl.Iow<KvmVcpuEvents>(0xa0);
+
+    /// <summary>KVM_ARM_GET_REG_WRITABLE_MASKS = 0x8040AEB6, VM fd.</summary>
+    public static readonly uint ArmGetRegWritableMasks = Ior<KvmRegMaskRange>(0xb6);
 
     /// <summary>KVM_ARM_VCPU_FINALIZE = 0x4004AEC2; the argument is an <c>int</c> feature number.</summary>
     public static readonly uint ArmVcpuFinalize = KvmIoctl.Iow<int>(0xc2);

@@ -19,6 +19,7 @@ public sealed class VcpuUapiTests
         { "KVM_GET_VCPU_EVENTS", KvmVcpuIoctl.GetVcpuEvents, 0x8040AE9F },
         { "KVM_SET_VCPU_EVENTS", KvmVcpuIoctl.SetVcpuEvents, 0x4040AEA0 },
         { "KVM_ARM_VCPU_FINALIZE", KvmVcpuIoctl.ArmVcpuFinalize, 0x4004AEC2 },
+        { "KVM_ARM_GET_REG_WRITABLE_MASKS", KvmVcpuIoctl.ArmGetRegWritableMasks, 0x8040AEB6 },
     };
 
     [Theory]
@@ -56,6 +57,24 @@ public sealed class VcpuUapiTests
 
     [Fact]
     public void RegListHeader_Is8Bytes() => Assert.Equal(8, Unsafe.SizeOf<KvmRegListHeader>());
+
+    [Fact]
+    public void RegMaskRange_Is64Bytes_AddrRangeThenThirteenReservedWords()
+    {
+        KvmRegMaskRange s = default;
+
+        Assert.Equal(64, Unsafe.SizeOf<KvmRegMaskRange>());
+        Assert.Equal(8, Offset(ref s, ref s.Range));
+        Assert.Equal(12, Offset(ref s, ref s.Reserved));
+    }
+
+    [Theory]
+    [InlineData(0, 0, 0, 0)]
+    [InlineData(0, 5, 0, 40)]
+    [InlineData(1, 0, 0, 64)]
+    [InlineData(3, 7, 7, 191)]
+    public void FeatureIdRangeIndex_FoldsOp1ThreeOntoTwo(int op1, int crm, int op2, int index) =>
+        Assert.Equal(index, KvmArmFeatureIdRange.Index(op1, crm, op2));
 
     [Fact]
     public void VcpuEvents_Is64Bytes_WithArm64Offsets()

@@ -251,6 +251,80 @@ public sealed class VcpuRegisterIoctlTests
         bed.AssertNoLeaks();
     }
 
+    [Fact]
+    public void GetRegWritableMasks_ReportsTheDebugFieldsOfIdAa64Dfr0_AndZeroEverywhereElse()
+    {
+        var bed = new KvmTestBed();
+        var vmm = new RealmVmm(bed);
+        ulong masks = (ulong)bed.Kvm.Process.Mmap(2 * Page).ReturnValue;
+        Assert.True(bed.Kvm.Process.TryWrite(masks, Enumerable.Repeat((byte)0xFF, (int)(2 * Page)).ToArray()));
+
+        Assert.Equal(0, bed.Kvm.ArmGetRegWritableMasks(vmm.VmFd, new KvmRegMaskRange { Addr = masks }).ReturnValue);
+
+        ulong[] got = [.. Enumerable.Range(0, KvmArmFeatureIdRange.Size).Select(i => ReadU64(bed, masks + ((ulong)i * 8)))];
+        int dfr0 = KvmArmFeatureIdRange.Index(op1: 0, crm: 5, op2: 0);
+        Assert.Equal(0xF0F0_FF0FUL, got[dfr0]); // DebugVer, PMUVer, BRPs, WRPs, CTX_CMPs
+        Assert.All(got.Where((_, i) => i != dfr0), m => Assert.Equal(0UL, m));
+        Assert.Equal(ulong.MaxValue, ReadU64(bed, masks + (KvmArmFeatureIdRange.Size * 8)));
+        Assert.Equal(0, bed.Kvm.Process.Munmap(masks).ReturnValue);
+        vmm.Close();
+        bed.AssertNoLeaks();
+    }
+
+    [Fact]
+    public void GetRegWritableMasks_WithAnotherRangeOrReservedBits_ReturnsEinval_AndUnmappedReturnsEfault()
+    {
+        var bed = new KvmTestBed();
+        var vmm = new RealmVmm(bed);
+        ulong masks = (ulong)bed.Kvm.Process.Mmap(2 * Page).ReturnValue;
+        var reserved = new KvmRegMaskRange { Addr = masks };
+        reserved.Reserved[12] = 1;
+
+        Assert.Equal(Errno.EINVAL, bed.Kvm.ArmGetRegWritableMasks(vmm.VmFd, new KvmRegMaskRange { Addr = masks, Range = 1 }).Error);
+        Assert.Equal(Errno.EINVAL, bed.Kvm.ArmGetRegWritableMasks(vmm.VmFd, reserved).Error);
+        Assert.Equal(Errno.EFAULT, bed.Kvm.ArmGetRegWritableMasks(vmm.VmFd, new KvmRegMaskRange { Addr = 0x1000 }).Error);
+        Assert.Equal(Errno.ENOTTY, bed.Kvm.ArmGetRegWritableMasks(vmm.VcpuFds[0], new KvmRegMaskRange { Addr = masks }).Error);
+
+        Assert.Equal(0, bed.Kvm.Process.Munmap(masks).ReturnValue);
+        vmm.Close();
+        bed.AssertNoLeaks();
+    }
+
+    [Fact]
+    public void PreferredTarget_IsGenericV8WithoutFeatures_AndInitAcceptsIt()
+    {
+        var bed = new KvmTestBed();
+        var vmm = new RealmVmm(bed, initialisedVcpus: 0, irqchip: false);
+
+        Assert.Equal(0, bed.Kvm.ArmPreferredTarget(vmm.VmFd, out KvmVcpuInit init).ReturnValue);
+
+        Assert.Equal(KvmArmTarget.GenericV8, init.Target);
+        Assert.Equal(0u, init.Features[0]);
+        init.Features[0] = KvmVcpuFeature.Bit(KvmVcpuFeature.Psci02);
+        Assert.Equal(0, bed.Kvm.ArmVcpuInit(vmm.VcpuFds[0], init).ReturnValue);
+        Assert.Equal(Errno.ENOTTY, bed.Kvm.ArmPreferredTarget(vmm.VcpuFds[0], out _).Error);
+        vmm.Close();
+        bed.AssertNoLeaks();
+    }
+
+    [Fact]
+    public void GetVcpuEvents_OnARealmVcpu_ReportsNothingPending_EvenAfterAnSeaWasQueued()
+    {
+        var bed = new KvmTestBed();
+        var vmm = new RealmVmm(bed);
+        bed.Script.EnqueueRead((1UL << 32) | 0x0900_0000, 4, 5);
+        Assert.Equal(0, vmm.RunVcpu().ReturnValue);
+        Assert.Equal(0, bed.Kvm.SetVcpuEvents(vmm.VcpuFds[0], new KvmVcpuEvents { ExtDabtPending = 1 }).ReturnValue);
+
+        Assert.Equal(0, bed.Kvm.GetVcpuEvents(vmm.VcpuFds[0], out KvmVcpuEvents events).ReturnValue);
+
+        Assert.Equal(0, events.SerrorPending);
+        Assert.Equal(0, events.ExtDabtPending);
+        Assert.Equal(Errno.ENOTTY, bed.Kvm.GetVcpuEvents(vmm.VmFd, out _).Error);
+        vmm.Close();
+        bed.AssertNoLeaks();
+    }
+
     private static ulong ReadU64(KvmTestBed bed, ulong uaddr)
     {
         byte[] b = new byte[8];
