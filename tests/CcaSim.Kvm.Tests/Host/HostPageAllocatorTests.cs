@@ -1,72 +1,169 @@
 using CcaSim.Kvm.Host;
 using CcaSim.Platform;
+using CcaSim.Platform.Memory;
 
 namespace CcaSim.Kvm.Tests.Host;
 
-/// <summary>The host page allocator KVM takes RDs, RTTs, RECs and guest_memfd pages from (§2.17 leak rule).</summary>
+/// <summary>The host kernel's page allocator: lowest address first, contiguous runs, leaks never come back (kvm-realm-abi.md §2.17).</summary>
 public sealed class HostPageAllocatorTests
 {
     private const ulong Page = HostPageAllocator.PageSize;
+    private const ulong Base = PlatformOptions.DefaultMemoryBase;
 
-    private static (CcaPlatform Platform, HostPageAllocator Pages) Pool(ulong pages = 64)
+    private static HostPageAllocator NewAllocator(ulong pages = 64, params PasRange[] reserved) =>
+        new(new CcaPlatform(new PlatformOptions { MemorySize = pages * Page, ReservedRanges = reserved }));
+
+    [Fact]
+    public void Allocate_HandsOutPagesLowestAddressFirst()
     {
-        var platform = new CcaPlatform(new PlatformOptions { MemorySize = pages * Page });
-        return (platform, new HostPageAllocator(platform));
+        HostPageAllocator pages = NewAllocator();
+
+        Assert.Equal(Base, pages.Allocate());
+        Assert.Equal(Base + Page, pages.Allocate());
+        Assert.Equal(2, pages.UsedPages);
+        Assert.Equal(62, pages.FreePages);
     }
 
     [Fact]
-    public void Allocate_HandsOutTheLowestFreePageFirst_AndNullWhenExhausted()
+    public void Allocate_AfterFree_ReusesTheLowestFreedPage()
     {
-        var (platform, pages) = Pool(4);
-        ulong baseAddress = platform.Options.MemoryBase;
+        HostPageAllocator pages = NewAllocator();
+        ulong[] taken = [.. Enumerable.Range(0, 5).Select(_ => pages.Allocate()!.Value)];
 
-        ulong?[] got = [pages.Allocate(), pages.Allocate(), pages.Allocate(), pages.Allocate(), pages.Allocate()];
+        pages.Free(taken[3]);
+        pages.Free(taken[1]);
 
-        Assert.Equal([baseAddress, baseAddress + Page, baseAddress + (2 * Page), baseAddress + (3 * Page), null], got);
-        pages.Free(baseAddress + Page);
-        Assert.Equal(baseAddress + Page, pages.Allocate());
+        Assert.Equal(taken[1], pages.Allocate());
+        Assert.Equal(taken[3], pages.Allocate());
     }
 
     [Fact]
-    public void AllocateContiguous_StartsOnTheAlignmentGrid_SkippingBusyPages()
+    public void Allocate_WhenThePoolIsExhausted_ReturnsNull()
     {
-        var (platform, pages) = Pool(64);
-        ulong baseAddress = platform.Options.MemoryBase;
-        Assert.Equal(baseAddress, pages.Allocate());
+        HostPageAllocator pages = NewAllocator(pages: 4);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.NotNull(pages.Allocate());
+        }
 
-        ulong? run = pages.AllocateContiguous(4, alignPages: 4);
+        Assert.Null(pages.Allocate());
+        Assert.Equal(0, pages.FreePages);
+    }
 
-        Assert.Equal(baseAddress + (4 * Page), run);
+    [Fact]
+    public void Constructor_LeavesGranulesOutsideTheNonSecureWorldToNobody()
+    {
+        HostPageAllocator pages = NewAllocator(8, new PasRange(Base, 2 * Page, Pas.Secure), new PasRange(Base + (5 * Page), Page, Pas.Root));
+
+        Assert.Equal(5, pages.TotalPages);
+        ulong[] all = [.. Enumerable.Range(0, 5).Select(_ => pages.Allocate()!.Value)];
+        Assert.Equal([Base + (2 * Page), Base + (3 * Page), Base + (4 * Page), Base + (6 * Page), Base + (7 * Page)], all);
+        Assert.Null(pages.Allocate());
+    }
+
+    [Fact]
+    public void AllocateContiguous_ReturnsAnAlignedRunOfFreePages()
+    {
+        HostPageAllocator pages = NewAllocator();
+        pages.Allocate();
+
+        ulong? run = pages.AllocateContiguous(4, 4);
+
+        Assert.Equal(Base + (4 * Page), run);
         Assert.Equal(5, pages.UsedPages);
-        Assert.Null(pages.AllocateContiguous(64));
+        Assert.Equal(Base + Page, pages.Allocate());
+    }
+
+    [Fact]
+    public void AllocateContiguous_SkipsRunsBrokenByAUsedPage()
+    {
+        HostPageAllocator pages = NewAllocator(pages: 16);
+        ulong[] taken = [.. Enumerable.Range(0, 8).Select(_ => pages.Allocate()!.Value)];
+        foreach (int i in new[] { 0, 1, 4, 5, 6 })
+        {
+            pages.Free(taken[i]);
+        }
+
+        Assert.Equal(Base + (4 * Page), pages.AllocateContiguous(3));
+        Assert.Equal(Base + (8 * Page), pages.AllocateContiguous(4));
+    }
+
+    [Fact]
+    public void AllocateContiguous_WithoutRoom_ReturnsNull_AndTakesNothing()
+    {
+        HostPageAllocator pages = NewAllocator(pages: 8);
+        pages.Allocate();
+
+        Assert.Null(pages.AllocateContiguous(8));
+        Assert.Null(pages.AllocateContiguous(7, 2));
+        Assert.Equal(1, pages.UsedPages);
+    }
+
+    [Fact]
+    public void AllocateContiguous_OfZeroPages_Throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => NewAllocator().AllocateContiguous(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => NewAllocator().AllocateContiguous(1, 0));
     }
 
     [Fact]
     public void Free_OfAFreePage_Throws()
     {
-        var (_, pages) = Pool();
+        HostPageAllocator pages = NewAllocator();
         ulong pa = pages.Allocate()!.Value;
         pages.Free(pa);
 
         Assert.Throws<InvalidOperationException>(() => pages.Free(pa));
     }
 
-    [Fact]
-    public void LeakedPage_IsNeverAllocatedAgain_EvenAfterItsOwnerFreesIt()
+    [Theory]
+    [InlineData(Base + 1)]
+    [InlineData(Base - Page)]
+    [InlineData(Base + (64 * Page))]
+    public void Free_OfAnAddressOutsideThePoolOrMisaligned_Throws(ulong pa)
     {
-        var (_, pages) = Pool(2);
-        ulong leaked = pages.Allocate()!.Value;
-        ulong other = pages.Allocate()!.Value;
-        long free = pages.FreePages;
+        Assert.Throws<ArgumentOutOfRangeException>(() => NewAllocator().Free(pa));
+    }
 
-        pages.Leak(leaked);
-        pages.Free(leaked);
+    [Fact]
+    public void Leak_CountsThePage_AndItIsNeverHandedOutAgain()
+    {
+        HostPageAllocator pages = NewAllocator(pages: 2);
+        ulong lost = pages.Allocate()!.Value;
+
+        pages.Leak(lost);
+
+        Assert.Equal(1, pages.Leaked);
+        Assert.Equal(0, pages.UsedPages);
+        Assert.Equal(1, pages.FreePages);
+        Assert.Equal(Base + Page, pages.Allocate());
+        Assert.Null(pages.Allocate());
+    }
+
+    [Fact]
+    public void LeakedPage_FreedLaterByItsOwner_StaysOutOfCirculation()
+    {
+        HostPageAllocator pages = NewAllocator(pages: 2);
+        ulong lost = pages.Allocate()!.Value;
+        ulong other = pages.Allocate()!.Value;
+
+        pages.Leak(lost);
+        pages.Free(lost);
         pages.Free(other);
 
         Assert.Equal(1, pages.Leaked);
-        Assert.Equal(free + 1, pages.FreePages);
+        Assert.Equal(1, pages.FreePages);
         Assert.Equal(other, pages.Allocate());
         Assert.Null(pages.Allocate());
-        Assert.Throws<InvalidOperationException>(() => pages.Leak(leaked));
+    }
+
+    [Fact]
+    public void Leak_OfAFreePageOrTwice_Throws()
+    {
+        HostPageAllocator pages = NewAllocator();
+        Assert.Throws<InvalidOperationException>(() => pages.Leak(Base));
+        ulong pa = pages.Allocate()!.Value;
+        pages.Leak(pa);
+        Assert.Throws<InvalidOperationException>(() => pages.Leak(pa));
     }
 }
