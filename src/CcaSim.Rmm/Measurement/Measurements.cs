@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using CcaSim.Rmm.Rmi;
 
 namespace CcaSim.Rmm.Measurement;
@@ -24,14 +23,7 @@ public static class Measurements
     public static void Hash(RmiHashAlgorithm algorithm, ReadOnlySpan<byte> data, Span<byte> slot)
     {
         slot[..SlotSize].Clear();
-        if (algorithm == RmiHashAlgorithm.Sha256)
-        {
-            SHA256.HashData(data, slot);
-        }
-        else
-        {
-            SHA512.HashData(data, slot);
-        }
+        Digest.Hash(algorithm != RmiHashAlgorithm.Sha256, data, slot);
     }
 
     /// <summary>
