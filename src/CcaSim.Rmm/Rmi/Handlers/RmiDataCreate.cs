@@ -65,13 +65,15 @@ public sealed partial class RealmManagementMonitor
         Ripas ripas = entry.Ripas;
         if (measured)
         {
+            // Measuring the source before copying it is the same digest (the copy is exact) but reads the page
+            // from memory once: hashing streams it into the cache and the copy then comes from there.
             ReadOnlySpan<byte> contents = ReadNs(src);
+            Measurements.ExtendData(realm.HashAlgorithm, realm.Measurements[0], ipa, flags == DataFlagMeasureContent, contents);
             if (contents.ContainsAnyExcept((byte)0))
             {
                 contents.CopyTo(_memory.MapGranule(data));
             }
 
-            Measurements.ExtendData(realm.HashAlgorithm, realm.Measurements[0], ipa, flags == DataFlagMeasureContent, contents);
             ripas = Ripas.Ram;
         }
 
