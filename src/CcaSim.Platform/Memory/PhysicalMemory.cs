@@ -1,8 +1,9 @@
 namespace CcaSim.Platform.Memory;
 
 /// <summary>
-/// The machine's DRAM: a contiguous range of 4 KiB granules. Storage is committed per granule on first write,
-/// so a pool can describe far more memory (up to 1 TiB) than the host process ever backs.
+/// The machine's DRAM: a contiguous range of 4 KiB granules. Storage is committed in 2 MiB slabs on first write
+/// and released when every granule of a slab is zero again, so a pool can describe far more memory (up to 1 TiB)
+/// than the host process ever backs.
 /// A granule with no storage reads as zero. There is no access check here: every access goes through a
 /// <see cref="MemoryAccessor"/>, which applies the granule protection check for its world.
 /// </summary>
@@ -14,9 +15,10 @@ public sealed class PhysicalMemory
 
     private const int ChunkShift = 9;
     private const int ChunkGranules = 1 << ChunkShift;
+    private const int ChunkBytes = ChunkGranules * GranuleSize;
 
     private static readonly byte[] s_zeroGranule = new byte[GranuleSize];
-    private readonly byte[]?[]?[] _chunks;
+    private readonly Chunk?[] _chunks;
     private long _committed;
 
     public PhysicalMemory(ulong basePa, ulong size)
@@ -30,7 +32,7 @@ public sealed class PhysicalMemory
         Base = basePa;
         Size = size;
         GranuleCount = size >> GranuleShift;
-        _chunks = new byte[]?[]?[(GranuleCount + ChunkGranules - 1) >> ChunkShift];
+        _chunks = new Chunk?[(GranuleCount + ChunkGranules - 1) >> ChunkShift];
     }
 
     /// <summary>Why a pool of this base and size cannot exist, or null when it can.</summary>
@@ -74,34 +76,128 @@ public sealed class PhysicalMemory
 
     internal ReadOnlySpan<byte> ReadGranule(ulong index)
     {
-        byte[]?[]? chunk = _chunks[index >> ChunkShift];
-        return chunk?[index & (ChunkGranules - 1)] ?? s_zeroGranule;
+        // A slab's uncommitted granules are kept zero, so the slab can be read whatever the bitmap says.
+        Chunk? chunk = _chunks[index >> ChunkShift];
+        return chunk is null ? s_zeroGranule : chunk.Granule(index);
     }
 
-    internal bool IsCommitted(ulong index) => _chunks[index >> ChunkShift]?[index & (ChunkGranules - 1)] is not null;
+    internal bool IsCommitted(ulong index) => _chunks[index >> ChunkShift]?.IsCommitted(index) == true;
 
     internal Span<byte> WriteGranule(ulong index)
     {
-        ref byte[]?[]? chunk = ref _chunks[index >> ChunkShift];
-        chunk ??= new byte[ChunkGranules][];
-        ref byte[]? granule = ref chunk[index & (ChunkGranules - 1)];
-        if (granule is null)
+        Chunk chunk = _chunks[index >> ChunkShift] ??= new Chunk();
+        if (chunk.Commit(index))
         {
-            granule = new byte[GranuleSize];
             _committed++;
         }
 
-        return granule;
+        return chunk.Granule(index);
     }
 
-    /// <summary>Zeroes a granule by releasing its storage.</summary>
+    /// <summary>Zeroes a granule; the slab behind it goes back to the pool once none of its granules holds data.</summary>
     internal void ZeroGranule(ulong index)
     {
-        byte[]?[]? chunk = _chunks[index >> ChunkShift];
-        if (chunk is not null && chunk[index & (ChunkGranules - 1)] is not null)
+        ref Chunk? chunk = ref _chunks[index >> ChunkShift];
+        if (chunk is not null && chunk.Release(index))
         {
-            chunk[index & (ChunkGranules - 1)] = null;
             _committed--;
+            if (chunk.Count == 0)
+            {
+                chunk.ReturnStorage();
+                chunk = null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// 2 MiB of storage for 512 granules, taken on the first write to any of them. One large array instead of
+    /// one per granule: a populated realm is hundreds of thousands of granules, and small arrays would be copied
+    /// by every GC promotion and tracked one by one.
+    /// </summary>
+    private sealed class Chunk
+    {
+        private readonly byte[] _data = SlabPool.Rent();
+        private readonly ulong[] _committed = new ulong[ChunkGranules / 64];
+
+        public int Count { get; private set; }
+
+        public Span<byte> Granule(ulong index) => _data.AsSpan((int)(index & (ChunkGranules - 1)) << GranuleShift, GranuleSize);
+
+        public bool IsCommitted(ulong index)
+        {
+            int i = (int)(index & (ChunkGranules - 1));
+            return (_committed[i >> 6] & (1UL << i)) != 0;
+        }
+
+        /// <summary>Marks the granule as holding data; true when it did not before.</summary>
+        public bool Commit(ulong index)
+        {
+            int i = (int)(index & (ChunkGranules - 1));
+            ref ulong word = ref _committed[i >> 6];
+            if ((word & (1UL << i)) != 0)
+            {
+                return false;
+            }
+
+            word |= 1UL << i;
+            Count++;
+            return true;
+        }
+
+        /// <summary>Zeroes a committed granule and forgets it; false when it held nothing.</summary>
+        public bool Release(ulong index)
+        {
+            if (!IsCommitted(index))
+            {
+                return false;
+            }
+
+            int i = (int)(index & (ChunkGranules - 1));
+            _committed[i >> 6] &= ~(1UL << i);
+            Count--;
+
+            Granule(index).Clear();
+            return true;
+        }
+
+        /// <summary>Hands the (all-zero) storage of an empty chunk back to the pool; the chunk is not used again.</summary>
+        public void ReturnStorage() => SlabPool.Return(_data);
+    }
+
+    /// <summary>
+    /// Zeroed slabs that emptied chunks gave back, for any pool of the process to reuse. Memory the process has
+    /// never touched costs a page fault per 4 KiB on first write (1–10 µs on a virtual machine, more than hashing
+    /// the page), which the real kernel's page allocator never pays; reusing a slab costs nothing. The pool keeps
+    /// at most 1 GiB; a chunk abandoned with its platform is simply collected.
+    /// </summary>
+    private static class SlabPool
+    {
+        private const int MaxPooled = 512;
+        private static readonly Stack<byte[]> s_slabs = new();
+        private static readonly Lock s_lock = new();
+
+        public static byte[] Rent()
+        {
+            lock (s_lock)
+            {
+                if (s_slabs.TryPop(out byte[]? slab))
+                {
+                    return slab;
+                }
+            }
+
+            return GC.AllocateArray<byte>(ChunkBytes);
+        }
+
+        public static void Return(byte[] slab)
+        {
+            lock (s_lock)
+            {
+                if (s_slabs.Count < MaxPooled)
+                {
+                    s_slabs.Push(slab);
+                }
+            }
         }
     }
 }

@@ -33,6 +33,49 @@ public sealed class PhysicalMemoryTests
         Assert.Equal(0UL, platform.HostMemory.Read64(pa + 8));
     }
 
+    [Fact]
+    public void Zeroing_OneGranuleOfASlab_KeepsItsNeighbours()
+    {
+        var platform = new CcaPlatform(new PlatformOptions { MemorySize = 1UL << 20 });
+        ulong pa = platform.Memory.Base;
+        platform.HostMemory.Write64(pa, 0x11);
+        platform.HostMemory.Write64(pa + 0x1000, 0x22);
+
+        Assert.Equal(MemoryAccessStatus.Ok, platform.HostMemory.TryZero(pa, 0x1000));
+
+        Assert.Equal(1, platform.Memory.CommittedGranules);
+        Assert.Equal(0UL, platform.HostMemory.Read64(pa));
+        Assert.Equal(0x22UL, platform.HostMemory.Read64(pa + 0x1000));
+    }
+
+    [Fact]
+    public void Slab_ReleasedByOnePool_ReadsAsZeroWhenAnotherPoolWritesToIt()
+    {
+        // 2 MiB of 0xFF fills a whole slab; zeroing it hands the slab to the process-wide pool, from which the next
+        // first write (here, in another pool) may take it. Whatever it takes, nothing of the first pool shows.
+        const ulong slab = 2UL << 20;
+        var first = new CcaPlatform(new PlatformOptions { MemorySize = 4UL << 20 });
+        byte[] ones = new byte[0x1000];
+        Array.Fill(ones, (byte)0xFF);
+        for (ulong off = 0; off < slab; off += 0x1000)
+        {
+            Assert.Equal(MemoryAccessStatus.Ok, first.HostMemory.TryWrite(first.Memory.Base + off, ones));
+        }
+
+        Assert.Equal(MemoryAccessStatus.Ok, first.HostMemory.TryZero(first.Memory.Base, slab));
+        Assert.Equal(0, first.Memory.CommittedGranules);
+
+        var second = new CcaPlatform(new PlatformOptions { MemorySize = 4UL << 20 });
+        second.HostMemory.Write64(second.Memory.Base + 0x5008, 0x5A);
+        byte[] contents = new byte[slab];
+        Assert.Equal(MemoryAccessStatus.Ok, second.HostMemory.TryRead(second.Memory.Base, contents));
+
+        Assert.Equal(1, second.Memory.CommittedGranules);
+        Assert.Equal(0x5A, contents[0x5008]);
+        contents[0x5008] = 0;
+        Assert.False(contents.AsSpan().ContainsAnyExcept((byte)0));
+    }
+
     [Theory]
     [InlineData(0UL, 0x1000UL)]
     [InlineData(0x1000UL, 0x1001UL)]
