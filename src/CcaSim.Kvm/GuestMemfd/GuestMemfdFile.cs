@@ -51,7 +51,7 @@ public sealed class GuestMemfdFile
     private readonly SparseRangeMap _pages = new();
 
     /// <summary>The physical page behind each prepared index (its folio), when the file has a host allocator.</summary>
-    private readonly Dictionary<ulong, ulong> _backing = [];
+    private readonly PageMap _backing = new();
 
     private GuestMemfdFile(long size, ulong flags, object? owner)
     {
@@ -279,7 +279,7 @@ public sealed class GuestMemfdFile
             }
 
             pa = page;
-            _backing[index.Value] = pa;
+            _backing.Set(index.Value, pa);
         }
 
         return index;
@@ -314,9 +314,9 @@ public sealed class GuestMemfdFile
         _pages.Set(start, end, (ulong)GmemPageState.Absent);
         if (Pages is not null && _backing.Count > 0)
         {
-            foreach (ulong index in _backing.Keys.Where(i => i >= start && i < end).ToList())
+            foreach ((ulong index, ulong pa) in _backing.Range(start, end))
             {
-                Pages.Free(_backing[index]);
+                Pages.Free(pa);
                 _backing.Remove(index);
             }
         }

@@ -33,7 +33,7 @@ public sealed class KvmRealm
 
     private readonly KvmContext _kvm;
     private readonly Dictionary<(int Level, ulong Ipa), ulong> _rtts = [];
-    private readonly SortedDictionary<ulong, ulong> _private = [];
+    private readonly PageMap _private = new();
     private readonly SortedSet<ulong> _shared = [];
     private readonly HashSet<GuestMemfdFile> _watchedFiles = new(ReferenceEqualityComparer.Instance);
 
@@ -254,7 +254,13 @@ public sealed class KvmRealm
         ulong ipa = gfn << MemslotTable.PageShift;
 
         // v12 hands the ioctl's flags to the RMM untranslated (§2.19): both encodings of "measure" are bit 0.
-        RmiResult result = WithTables(ipa, RmiRtt.MaxLevel, () => _kvm.Rmi.DataCreate(Rd, dst, ipa, src, flags));
+        RmiResult result;
+        do
+        {
+            result = _kvm.Rmi.DataCreate(Rd, dst, ipa, src, flags);
+        }
+        while (CreatedMissingTables(result, ipa, RmiRtt.MaxLevel));
+
         if (!result.IsSuccess)
         {
             _kvm.Rmi.GranuleUndelegate(dst);
@@ -263,30 +269,17 @@ public sealed class KvmRealm
 
         file.MarkPrepared(index.Value);
         Track(file);
-        _private[gfn] = dst;
+        _private.Set(gfn, dst);
         return KvmResult.Success;
     }
 
     /// <summary>
-    /// Runs an RMI command that needs the stage-2 walk to reach <paramref name="level"/> at <paramref name="ipa"/>;
-    /// when it fails with ERROR_RTT short of that level, creates the missing tables and retries (realm_create_rtt_levels).
+    /// Whether an RMI command that needs the stage-2 walk to reach <paramref name="level"/> at <paramref name="ipa"/>
+    /// should be retried: it failed with ERROR_RTT short of that level and the missing tables are now created
+    /// (realm_create_rtt_levels).
     /// </summary>
-    private RmiResult WithTables(ulong ipa, int level, Func<RmiResult> command)
-    {
-        while (true)
-        {
-            RmiResult result = command();
-            if (result.Status != RmiStatus.ErrorRtt || result.Index >= level)
-            {
-                return result;
-            }
-
-            if (!CreateTables(ipa, result.Index, level))
-            {
-                return result;
-            }
-        }
-    }
+    private bool CreatedMissingTables(RmiResult result, ulong ipa, int level) =>
+        result.Status == RmiStatus.ErrorRtt && result.Index < level && CreateTables(ipa, result.Index, level);
 
     /// <summary>Creates the tables at levels (<paramref name="reached"/>, <paramref name="level"/>] that map <paramref name="ipa"/>.</summary>
     private bool CreateTables(ulong ipa, int reached, int level)
@@ -398,7 +391,13 @@ public sealed class KvmRealm
         }
 
         ulong ipa = gfn << MemslotTable.PageShift;
-        RmiResult result = WithTables(ipa, RmiRtt.MaxLevel, () => _kvm.Rmi.DataCreateUnknown(Rd, pa, ipa));
+        RmiResult result;
+        do
+        {
+            result = _kvm.Rmi.DataCreateUnknown(Rd, pa, ipa);
+        }
+        while (CreatedMissingTables(result, ipa, RmiRtt.MaxLevel));
+
         if (!result.IsSuccess)
         {
             _kvm.Rmi.GranuleUndelegate(pa);
@@ -407,7 +406,7 @@ public sealed class KvmRealm
 
         file.MarkPrepared(index.Value);
         Track(file);
-        _private[gfn] = pa;
+        _private.Set(gfn, pa);
         mapped = true;
         return KvmResult.Success;
     }
@@ -426,7 +425,13 @@ public sealed class KvmRealm
         }
 
         ulong ipa = (gfn << MemslotTable.PageShift) | SharedBit;
-        RmiResult result = WithTables(ipa, RmiRtt.MaxLevel, () => _kvm.Rmi.RttMapUnprotected(Rd, ipa, RmiRtt.MaxLevel, pa | UnprotectedAttributes));
+        RmiResult result;
+        do
+        {
+            result = _kvm.Rmi.RttMapUnprotected(Rd, ipa, RmiRtt.MaxLevel, pa | UnprotectedAttributes);
+        }
+        while (CreatedMissingTables(result, ipa, RmiRtt.MaxLevel));
+
         if (!result.IsSuccess)
         {
             return Errno.ENXIO;
@@ -481,9 +486,8 @@ public sealed class KvmRealm
             return;
         }
 
-        foreach (ulong gfn in _private.Keys.Where(g => g >= startGfn && g < endGfn).ToList())
+        foreach ((ulong gfn, ulong pa) in _private.Range(startGfn, endGfn))
         {
-            ulong pa = _private[gfn];
             if (!_kvm.Rmi.DataDestroy(Rd, gfn << MemslotTable.PageShift).IsSuccess || !_kvm.Rmi.GranuleUndelegate(pa).IsSuccess)
             {
                 // The page may still be the realm's; it must never go back to the allocator, even when the
