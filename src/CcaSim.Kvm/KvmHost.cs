@@ -172,7 +172,7 @@ public sealed class KvmHost
             KvmCapability.ArmVmIpaSize => vm?.IsRealm == true ? RealmIpaLimit : Options.HostIpaLimit,
             KvmCapability.ArmSve => sve ? 1 : 0,
             KvmCapability.ArmPtrauthAddress or KvmCapability.ArmPtrauthGeneric => Options.HostPtrauth ? 1 : 0,
-            KvmCapability.StealTime => vm?.IsRealm == true ? 0 : 1,
+            KvmCapability.StealTime or KvmCapability.CounterOffset => vm?.IsRealm == true ? 0 : 1,
             _ => 0,
         };
         return KvmResult.Ok(value);
@@ -426,6 +426,25 @@ public sealed class KvmHost
         return vm.Irqchip is Vgic.Vgic3 gic ? gic.IrqLine(level) : Errno.ENXIO;
     }
 
+    /// <summary>
+    /// KVM_ARM_SET_COUNTER_OFFSET: reserved bits → -EINVAL, then a realm → -EINVAL (§2.16: a realm's virtual
+    /// offset is forced to 0). A normal VM records the offset.
+    /// </summary>
+    public KvmResult ArmSetCounterOffset(int vmFd, in KvmArmCounterOffset offset)
+    {
+        if (VmOf(vmFd) is not KvmVm vm)
+        {
+            return NotAVm(vmFd);
+        }
+
+        if (offset.Reserved != 0 || vm.IsRealm)
+        {
+            return Errno.EINVAL;
+        }
+
+        vm.CounterOffset = offset.CounterOffset;
+        return KvmResult.Success;
+    }
 
     /// <summary>KVM_ARM_PREFERRED_TARGET on a VM fd: KVM_ARM_TARGET_GENERIC_V8 with no features, what VMMs pass to INIT.</summary>
     public KvmResult ArmPreferredTarget(int vmFd, out KvmVcpuInit init)

@@ -96,6 +96,7 @@ public sealed class KvmHostTests
     [InlineData(KvmCapability.ArmPsci02, 1L, 1L)]
     [InlineData(KvmCapability.MaxVcpus, 512L, 512L)]
     [InlineData(KvmCapability.StealTime, 1L, 0L)]
+    [InlineData(KvmCapability.CounterOffset, 1L, 0L)]
     [InlineData(KvmCapability.GuestMemfd, 0L, 1L)]
     [InlineData(KvmCapability.MemoryAttributes, 0L, 8L)]
     [InlineData(KvmCapability.UserMemory2, 1L, 1L)]

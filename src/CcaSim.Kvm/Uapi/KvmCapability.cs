@@ -22,6 +22,9 @@ public enum KvmCapability
 
     /// <summary>Explicitly answered 0 on a realm VM fd (§2.10).</summary>
     StealTime = 187,
+
+    /// <summary>KVM_ARM_SET_COUNTER_OFFSET is available; not on a realm VM fd (§2.10, §2.16).</summary>
+    CounterOffset = 227,
     UserMemory2 = 231,
     MemoryFaultInfo = 232,
 

@@ -149,6 +149,17 @@ public static class KvmVcpuFeature
     public static uint Bit(int feature) => 1u << feature;
 }
 
+/// <summary><c>struct kvm_arm_counter_offset</c> (16 B), argument of KVM_ARM_SET_COUNTER_OFFSET on a VM fd.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct KvmArmCounterOffset
+{
+    /// <summary>Subtracted from the physical counter for both the virtual and the physical view of every vCPU.</summary>
+    public ulong CounterOffset;
+
+    /// <summary>Must be zero (-EINVAL otherwise).</summary>
+    public ulong Reserved;
+}
+
 /// <summary>
 /// vCPU-fd ioctl numbers for the arm64 register ABI, derived from the structure sizes like <see cref="KvmIoctl"/>
 /// (which has no _IOR helper, hence <see cref="Ior{T}"/> here).
@@ -180,6 +191,9 @@ public static class KvmVcpuIoctl
 
     /// <summary>KVM_SET_VCPU_EVENTS = 0x4040AEA0.</summary>
     public static readonly uint SetVcpuEvents = KvmIoctl.Iow<KvmVcpuEvents>(0xa0);
+
+    /// <summary>KVM_ARM_SET_COUNTER_OFFSET = 0x4010AEB5, VM fd.</summary>
+    public static readonly uint ArmSetCounterOffset = KvmIoctl.Iow<KvmArmCounterOffset>(0xb5);
 
     /// <summary>KVM_ARM_GET_REG_WRITABLE_MASKS = 0x8040AEB6, VM fd.</summary>
     public static readonly uint ArmGetRegWritableMasks = Ior<KvmRegMaskRange>(0xb6);

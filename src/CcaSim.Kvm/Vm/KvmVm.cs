@@ -40,6 +40,9 @@ public sealed class KvmVm
     /// <summary>The VM's IPA size in bits; for a realm the top IPA bit selects the shared (unprotected) alias (§2.12).</summary>
     public int IpaBits { get; }
 
+    /// <summary>What KVM_ARM_SET_COUNTER_OFFSET last set (0 until then); always 0 for a realm.</summary>
+    public ulong CounterOffset { get; internal set; }
+
     /// <summary>The attribute mask KVM_SET_MEMORY_ATTRIBUTES accepts on this VM: PRIVATE for realms, none otherwise (§4.3).</summary>
     public ulong SupportedAttributes => IsRealm ? KvmMemoryAttributeBits.Private : 0;
 

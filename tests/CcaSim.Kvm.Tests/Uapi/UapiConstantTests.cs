@@ -48,6 +48,7 @@ public sealed class UapiConstantTests
         Assert.Equal(87, (int)KvmCapability.ArmPsci);
         Assert.Equal(165, (int)KvmCapability.ArmVmIpaSize);
         Assert.Equal(187, (int)KvmCapability.StealTime);
+        Assert.Equal(227, (int)KvmCapability.CounterOffset);
     }
 
     [Fact]

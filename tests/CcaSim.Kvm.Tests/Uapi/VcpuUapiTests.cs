@@ -20,6 +20,7 @@ public sealed class VcpuUapiTests
         { "KVM_SET_VCPU_EVENTS", KvmVcpuIoctl.SetVcpuEvents, 0x4040AEA0 },
         { "KVM_ARM_VCPU_FINALIZE", KvmVcpuIoctl.ArmVcpuFinalize, 0x4004AEC2 },
         { "KVM_ARM_GET_REG_WRITABLE_MASKS", KvmVcpuIoctl.ArmGetRegWritableMasks, 0x8040AEB6 },
+        { "KVM_ARM_SET_COUNTER_OFFSET", KvmVcpuIoctl.ArmSetCounterOffset, 0x4010AEB5 },
     };
 
     [Theory]

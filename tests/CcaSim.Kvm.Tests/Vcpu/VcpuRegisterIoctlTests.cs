@@ -291,6 +291,36 @@ public sealed class VcpuRegisterIoctlTests
     }
 
     [Fact]
+    public void SetCounterOffset_OnARealm_ReturnsEinval()
+    {
+        var bed = new KvmTestBed();
+        var vmm = new RealmVmm(bed);
+
+        Assert.Equal(Errno.EINVAL, bed.Kvm.ArmSetCounterOffset(vmm.VmFd, new KvmArmCounterOffset { CounterOffset = 1000 }).Error);
+
+        Assert.Equal(0UL, bed.Kvm.VmOf(vmm.VmFd)!.CounterOffset);
+        Assert.Equal(Errno.ENOTTY, bed.Kvm.ArmSetCounterOffset(vmm.VcpuFds[0], default).Error);
+        vmm.Close();
+        bed.AssertNoLeaks();
+    }
+
+    [Fact]
+    public void SetCounterOffset_OnANormalVm_RecordsIt_UnlessReservedIsSet()
+    {
+        var bed = new KvmTestBed();
+        int vm = (int)bed.Kvm.CreateVm(bed.KvmFd, 0).ReturnValue;
+
+        Assert.Equal(Errno.EINVAL, bed.Kvm.ArmSetCounterOffset(vm, new KvmArmCounterOffset { CounterOffset = 5, Reserved = 1 }).Error);
+        Assert.Equal(0UL, bed.Kvm.VmOf(vm)!.CounterOffset);
+        Assert.Equal(0, bed.Kvm.ArmSetCounterOffset(vm, new KvmArmCounterOffset { CounterOffset = 5 }).ReturnValue);
+        Assert.Equal(5UL, bed.Kvm.VmOf(vm)!.CounterOffset);
+
+        Assert.Equal(0, bed.Kvm.Close(vm).ReturnValue);
+        Assert.Equal(Errno.EBADF, bed.Kvm.ArmSetCounterOffset(vm, default).Error);
+        bed.AssertNoLeaks();
+    }
+
+    [Fact]
     public void PreferredTarget_IsGenericV8WithoutFeatures_AndInitAcceptsIt()
     {
         var bed = new KvmTestBed();
