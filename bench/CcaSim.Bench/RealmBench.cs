@@ -72,7 +72,6 @@ internal static class RealmBench
     /// </summary>
     private static double Boot(KvmHost kvm, ulong uaddr, ulong image, out double createToEntryMs)
     {
-        const ulong ramSize = RamSize;
         int kvmFd = kvm.OpenDevKvm();
         var sw = Stopwatch.StartNew();
         int vm = (int)kvm.CreateVm(kvmFd, KvmVmType.Make(KvmVmType.ArmRealm, 33)).ReturnValue;
@@ -90,16 +89,16 @@ internal static class RealmBench
         init.Features[0] = KvmVcpuFeature.Bit(KvmVcpuFeature.Psci02);
         Check(kvm.ArmVcpuInit(vcpu, init));
         Check(kvm.SetDeviceAttr((int)gic.Fd, new KvmDeviceAttr { Group = KvmVgicAttr.GroupCtrl, Attr = KvmVgicAttr.CtrlInit }));
-        int gmem = (int)kvm.CreateGuestMemfd(vm, new KvmCreateGuestMemfd { Size = ramSize }).ReturnValue;
+        int gmem = (int)kvm.CreateGuestMemfd(vm, new KvmCreateGuestMemfd { Size = RamSize }).ReturnValue;
         Check(kvm.SetUserMemoryRegion2(vm, new KvmUserspaceMemoryRegion2
         {
             Flags = (uint)KvmMemoryRegionOptions.GuestMemfd,
             GuestPhysAddr = RamBase,
-            MemorySize = ramSize,
+            MemorySize = RamSize,
             UserspaceAddr = uaddr,
             GuestMemfd = (uint)gmem,
         }));
-        Check(kvm.SetMemoryAttributes(vm, new KvmMemoryAttributes { Address = RamBase, Size = ramSize, Attributes = KvmMemoryAttributeBits.Private }));
+        Check(kvm.SetMemoryAttributes(vm, new KvmMemoryAttributes { Address = RamBase, Size = RamSize, Attributes = KvmMemoryAttributeBits.Private }));
         var populateTime = Stopwatch.StartNew();
         for (ulong done = 0; done < image;)
         {

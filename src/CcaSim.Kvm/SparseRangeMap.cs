@@ -41,12 +41,6 @@ internal sealed class SparseRangeMap
             last++;
         }
 
-        if (first == last && value != 0)
-        {
-            FillGap(first, start, end, value);
-            return;
-        }
-
         // Runs [first, last) overlap the range; keep whatever sticks out on either side.
         Span<ValueRange> replacement = stackalloc ValueRange[3];
         int n = 0;
@@ -72,33 +66,6 @@ internal sealed class SparseRangeMap
         }
 
         Coalesce(Math.Max(first - 1, 0), Math.Min(first + n, _runs.Count - 1));
-    }
-
-    /// <summary>
-    /// Set over a range no run overlaps, before run <paramref name="next"/>: joins the neighbours it touches with the
-    /// same value instead of inserting, so marking pages one after another (populate, faulting) grows one run.
-    /// </summary>
-    private void FillGap(int next, ulong start, ulong end, ulong value)
-    {
-        bool joinLeft = next > 0 && _runs[next - 1].End == start && _runs[next - 1].Value == value;
-        bool joinRight = next < _runs.Count && _runs[next].Start == end && _runs[next].Value == value;
-        if (joinLeft && joinRight)
-        {
-            _runs[next - 1] = _runs[next - 1] with { End = _runs[next].End };
-            _runs.RemoveAt(next);
-        }
-        else if (joinLeft)
-        {
-            _runs[next - 1] = _runs[next - 1] with { End = end };
-        }
-        else if (joinRight)
-        {
-            _runs[next] = _runs[next] with { Start = start };
-        }
-        else
-        {
-            _runs.Insert(next, new ValueRange(start, end, value));
-        }
     }
 
     /// <summary>Gives the value to every key in [start, end) that currently holds 0, leaving the others alone.</summary>

@@ -4,62 +4,29 @@ public sealed class SparseRangeMapTests
 {
     private static (ulong, ulong, ulong)[] Runs(SparseRangeMap m) => m.Runs.Select(r => (r.Start, r.End, r.Value)).ToArray();
 
-    [Fact]
-    public void Set_PageAfterARunOfTheSameValue_ExtendsIt()
+    /// <summary>Set over a gap between runs: (runs before, the Set, runs after).</summary>
+    public static TheoryData<string, (ulong, ulong, ulong)[], (ulong, ulong, ulong), (ulong, ulong, ulong)[]> GapCases => new()
+    {
+        { "page after a run of the same value extends it", [(10, 12, 2)], (12, 13, 2), [(10, 13, 2)] },
+        { "page before a run of the same value extends it", [(10, 20, 2)], (9, 10, 2), [(9, 20, 2)] },
+        { "gap between two runs of the same value joins them", [(0, 5, 2), (6, 9, 2)], (5, 6, 2), [(0, 9, 2)] },
+        { "gap between runs of other values gets a run of its own", [(0, 5, 1), (6, 9, 3)], (5, 6, 2), [(0, 5, 1), (5, 6, 2), (6, 9, 3)] },
+        { "zero over a gap changes nothing", [(0, 5, 1)], (5, 10, 0), [(0, 5, 1)] },
+    };
+
+    [Theory]
+    [MemberData(nameof(GapCases))]
+    public void Set_OverAGap_CoalescesWithNeighboursOfTheSameValue(string why, (ulong, ulong, ulong)[] before, (ulong Start, ulong End, ulong Value) set, (ulong, ulong, ulong)[] after)
     {
         var m = new SparseRangeMap();
-        m.Set(10, 11, 2);
+        foreach ((ulong start, ulong end, ulong value) in before)
+        {
+            m.Set(start, end, value);
+        }
 
-        m.Set(11, 12, 2);
-        m.Set(12, 13, 2);
+        m.Set(set.Start, set.End, set.Value);
 
-        Assert.Equal([(10UL, 13UL, 2UL)], Runs(m));
-    }
-
-    [Fact]
-    public void Set_PageBeforeARunOfTheSameValue_ExtendsIt()
-    {
-        var m = new SparseRangeMap();
-        m.Set(10, 20, 2);
-
-        m.Set(9, 10, 2);
-
-        Assert.Equal([(9UL, 20UL, 2UL)], Runs(m));
-    }
-
-    [Fact]
-    public void Set_GapBetweenTwoRunsOfTheSameValue_JoinsThem()
-    {
-        var m = new SparseRangeMap();
-        m.Set(0, 5, 2);
-        m.Set(6, 9, 2);
-
-        m.Set(5, 6, 2);
-
-        Assert.Equal([(0UL, 9UL, 2UL)], Runs(m));
-    }
-
-    [Fact]
-    public void Set_GapBetweenRunsOfOtherValues_InsertsANewRun()
-    {
-        var m = new SparseRangeMap();
-        m.Set(0, 5, 1);
-        m.Set(6, 9, 3);
-
-        m.Set(5, 6, 2);
-
-        Assert.Equal([(0UL, 5UL, 1UL), (5UL, 6UL, 2UL), (6UL, 9UL, 3UL)], Runs(m));
-    }
-
-    [Fact]
-    public void Set_ZeroOverAGap_ChangesNothing()
-    {
-        var m = new SparseRangeMap();
-        m.Set(0, 5, 1);
-
-        m.Set(5, 10, 0);
-
-        Assert.Equal([(0UL, 5UL, 1UL)], Runs(m));
+        Assert.True(after.SequenceEqual(Runs(m)), why);
     }
 
     [Theory]
