@@ -227,4 +227,16 @@ public sealed class RmiDataDestroyTests
         RmmTestHost.Expect(r, RmiStatus.ErrorRtt, (int)startLevel);
         Assert.Equal((0UL, rootEnd), (r.X1, r.X2));
     }
+
+    [Fact]
+    public void DataDestroy_WhenWalkStopsInALevelMinusOneRoot_ReportsTheEndOfItsSixteenEntries()
+    {
+        var host = new RmmTestHost(RealmLifecycleHelpers.WithFeatures(f => f with { S2sz = 52, Lpa2 = true }));
+        RealmHandle realm = host.CreateRealm(new RealmParams { Flags = 1, S2sz = 49, RttLevelStart = -1 });
+
+        SmcResult r = host.Smc(RmiFunctionId.RmiDataDestroy, realm.Rd, 0);
+
+        Assert.Equal(RmiStatus.ErrorRtt, r.Status);
+        Assert.Equal(1UL << 52, r.X2);
+    }
 }
