@@ -196,10 +196,12 @@ public sealed partial class RealmManagementMonitor : ISmcHandler
     private RttTable TableAt(ulong pa) => _tableAt(pa);
 
     /// <summary>
-    /// "Top of the non-live region" (rmm-1.0.md §3.13): the walk's IPA if its entry is live, else the first IPA
-    /// past the run of non-live entries that follows in the same table (capped at the IPA space).
+    /// "Top of the non-live region" (rmm-1.0.md §3.13, B3.76 RttSkipNonLiveEntries): the walk's IPA if its entry is
+    /// live, else the first IPA past the run of non-live entries that follows in the same table. Not capped at
+    /// 2^s2sz: a root RTT that spans more than the IPA space still has all its entries (C1.28), so a walk ending
+    /// in an empty root reports the end of that table.
     /// </summary>
-    private static ulong NonLiveTop(Realm realm, in RttWalk walk, ulong ipa)
+    private static ulong NonLiveTop(in RttWalk walk, ulong ipa)
     {
         RttTable table = walk.Table;
         if (table[walk.Index].IsLive)
@@ -207,20 +209,21 @@ public sealed partial class RealmManagementMonitor : ISmcHandler
             return ipa;
         }
 
+        int entries = S2Geometry.EntriesAt(table.Level);
         int i = walk.Index + 1;
         if (table.LiveCount != 0)
         {
-            while (i < S2Geometry.EntriesPerTable && !table[i].IsLive)
+            while (i < entries && !table[i].IsLive)
             {
                 i++;
             }
         }
         else
         {
-            i = S2Geometry.EntriesPerTable;
+            i = entries;
         }
 
-        return Math.Min(table.EntryIpa(i), realm.IpaSize);
+        return table.EntryIpa(i);
     }
 
     /// <summary>Levels arrive in a 64-bit register and are signed (level −1 with LPA2).</summary>

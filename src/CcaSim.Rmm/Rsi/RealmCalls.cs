@@ -12,6 +12,7 @@ public sealed partial class RealmManagementMonitor
     private const uint RsiFirst = 0xC400_0190;
     private const uint RsiLast = 0xC400_01AF;
     private const ulong SmcInstructionSize = 4;
+    private const uint SmcSveHint = 1u << 16;
 
     /// <summary>ESR_EL2.EC for a data abort from a lower exception level.</summary>
     private const ulong EsrEcDataAbort = 0x24UL << 26;
@@ -27,7 +28,10 @@ public sealed partial class RealmManagementMonitor
     private bool HandleRealmSmc(Rec rec, RealmStage2 stage2)
     {
         RealmVcpuContext ctx = rec.Context;
-        ulong fid = ctx.X[0];
+
+        // SMCCC: the function id is W0, and bit 16 is the SVE hint, which a callee that does not use it ignores
+        // (§1) — for realm calls as for host calls, so a hinted RSI or PSCI id is the same call.
+        uint fid = (uint)ctx.X[0] & ~SmcSveHint;
         if (fid >= RsiFirst && fid <= RsiLast)
         {
             return HandleRsi(rec, stage2, (RsiFunctionId)fid);
@@ -35,7 +39,7 @@ public sealed partial class RealmManagementMonitor
 
         if (IsPsciFunction(fid))
         {
-            return HandlePsci(rec, (uint)fid);
+            return HandlePsci(rec, fid);
         }
 
         ctx.X[0] = SecureMonitor.SmcUnknown;

@@ -6,6 +6,9 @@ internal static class S2Geometry
     public const int EntriesPerTable = 512;
     public const int MinLevelLpa2 = -1;
 
+    /// <summary>Entries in an RTT at <paramref name="level"/>: 512, or 16 at level −1 (§10).</summary>
+    public static int EntriesAt(int level) => level == MinLevelLpa2 ? 16 : EntriesPerTable;
+
     /// <summary>Address bit where an entry at <paramref name="level"/> starts: 12 at level 3 … 48 at level −1.</summary>
     public static int Shift(int level) => 12 + (9 * (3 - level));
 

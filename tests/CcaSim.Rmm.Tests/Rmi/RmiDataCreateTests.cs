@@ -49,7 +49,11 @@ public sealed class RmiDataCreateTests
         { "realm_state_beats_rtte_state", RmiStatus.ErrorRealm, 0 },
         { "src_pas_beats_realm_state", RmiStatus.ErrorInput, 0 },
         { "data_state_beats_realm_state", RmiStatus.ErrorInput, 0 },
-        { "ipa_bound_beats_realm_state", RmiStatus.ErrorInput, 0 },
+        // The spec leaves realm_state unordered against the ipa and data_bound2 checks: TF-RMM checks it first.
+        { "realm_state_beats_ipa_bound_unprotected", RmiStatus.ErrorRealm, 0 },
+        { "realm_state_beats_ipa_bound_ipa_size", RmiStatus.ErrorRealm, 0 },
+        { "realm_state_beats_ipa_align", RmiStatus.ErrorRealm, 0 },
+        { "realm_state_beats_data_bound2", RmiStatus.ErrorRealm, 0 },
         { "flags_beats_rtte_state", RmiStatus.ErrorInput, 0 },
     };
 
@@ -199,7 +203,7 @@ public sealed class RmiDataCreateTests
 
     private static void RunFailure(string condition, RmiStatus status, int index, bool measured)
     {
-        bool high = condition == "data_bound2";
+        bool high = condition is "data_bound2" or "realm_state_beats_data_bound2";
         RmmTestHost host = high ? NewHighHost() : NewHost();
         RealmHandle realm = RealmWithL3(host);
         var realms = new List<RealmHandle> { realm };
@@ -254,7 +258,10 @@ public sealed class RmiDataCreateTests
             case "realm_state_beats_rtte_state": Assign(host, realm, ipa); Activate(host, realm); break;
             case "src_pas_beats_realm_state": Activate(host, realm); src = host.Delegated(); break;
             case "data_state_beats_realm_state": Activate(host, realm); data = host.NsGranule(); break;
-            case "ipa_bound_beats_realm_state": Activate(host, realm); ipa = Unprotected48 + TargetIpa; break;
+            case "realm_state_beats_ipa_bound_unprotected": Activate(host, realm); ipa = Unprotected48 + TargetIpa; break;
+            case "realm_state_beats_ipa_bound_ipa_size": SystemOff(host, realm); ipa = 1UL << 48; break;
+            case "realm_state_beats_ipa_align": Activate(host, realm); ipa += 0x800; break;
+            case "realm_state_beats_data_bound2": Activate(host, realm); data = host.DelegatedRun(1, 1UL << 48); break;
             case "flags_beats_rtte_state": Assign(host, realm, ipa); flags = 2; break;
             case "data_state_beats_rtte_state": Assign(host, realm, ipa); data = host.NsGranule(); break;
             case "rd_state_beats_rtt_walk": rd = host.Delegated(); ipa = L2Span; break;

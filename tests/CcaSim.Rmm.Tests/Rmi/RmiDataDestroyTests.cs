@@ -202,4 +202,41 @@ public sealed class RmiDataDestroyTests
 
         Assert.Equal((3, RmiRttEntryState.Assigned, data, (ulong)Ripas.Ram), host.ReadEntry(realm, TargetIpa, 3));
     }
+
+    /// <summary>
+    /// Realms with one root RTT that spans more than the IPA space (s2sz, start level, end of the root table):
+    /// B3.76 RttSkipNonLiveEntries returns the IPA after the table's last entry, and a table has 512 entries
+    /// (C1.28), so `top` may lie beyond 2^s2sz.
+    /// </summary>
+    public static TheoryData<byte, long, ulong> WideRoots => new()
+    {
+        { 32, 1, 0x80_0000_0000 },
+        { 36, 1, 0x80_0000_0000 },
+        { 40, 0, 1UL << 48 },
+    };
+
+    [Theory]
+    [MemberData(nameof(WideRoots))]
+    public void DataDestroy_WhenWalkStopsInARootWiderThanTheIpaSpace_ReportsTheEndOfTheRootTable(byte s2sz, long startLevel, ulong rootEnd)
+    {
+        var host = new RmmTestHost();
+        RealmHandle realm = host.CreateRealm(new RealmParams { S2sz = s2sz, RttLevelStart = startLevel });
+
+        SmcResult r = host.Smc(RmiFunctionId.RmiDataDestroy, realm.Rd, 0);
+
+        RmmTestHost.Expect(r, RmiStatus.ErrorRtt, (int)startLevel);
+        Assert.Equal((0UL, rootEnd), (r.X1, r.X2));
+    }
+
+    [Fact]
+    public void DataDestroy_WhenWalkStopsInALevelMinusOneRoot_ReportsTheEndOfItsSixteenEntries()
+    {
+        var host = new RmmTestHost(RealmLifecycleHelpers.WithFeatures(f => f with { S2sz = 52, Lpa2 = true }));
+        RealmHandle realm = host.CreateRealm(new RealmParams { Flags = 1, S2sz = 49, RttLevelStart = -1 });
+
+        SmcResult r = host.Smc(RmiFunctionId.RmiDataDestroy, realm.Rd, 0);
+
+        Assert.Equal(RmiStatus.ErrorRtt, r.Status);
+        Assert.Equal(1UL << 52, r.X2);
+    }
 }

@@ -65,9 +65,15 @@ public sealed class RmiRecCreateTests
         { "realm_state_active", "mpidr_index_wrong", RmiStatus.ErrorRealm },
         { "realm_state_active", "mpidr_reserved_aff0_high", RmiStatus.ErrorRealm },
         { "realm_state_active", "num_aux_15", RmiStatus.ErrorRealm },
-        // TF-RMM checks the aux granules before the realm state; the spec orders realm_state first.
-        { "realm_state_active", "aux_state_undelegated", RmiStatus.ErrorRealm },
-        { "realm_state_system_off", "aux_duplicate", RmiStatus.ErrorRealm },
+        // The spec leaves the aux conditions unordered against realm_state: TF-RMM checks num_aux against the
+        // maximum and takes each aux granule before it looks at the REC, the RD or the realm.
+        { "realm_state_active", "aux_state_undelegated", RmiStatus.ErrorInput },
+        { "realm_state_system_off", "aux_duplicate", RmiStatus.ErrorInput },
+        { "realm_state_active", "aux_equals_rec", RmiStatus.ErrorInput },
+        { "realm_state_active", "aux_bound", RmiStatus.ErrorInput },
+        { "realm_state_system_off", "num_aux_17", RmiStatus.ErrorInput },
+        // num_aux below REC_AUX_COUNT is checked against the RD last: the realm state comes first.
+        { "realm_state_system_off", "num_aux_0", RmiStatus.ErrorRealm },
     };
 
     [Theory]
@@ -136,6 +142,29 @@ public sealed class RmiRecCreateTests
         RecParams p = NewRecParams(host, mpidr: 1);
         RmmTestHost.Expect(host.Smc(RmiFunctionId.RmiRecCreate, realm.Rd, host.Delegated(), host.WriteRecParams(p)), RmiStatus.Success);
         Assert.Equal(ExpectedRimAfterRec(rimBefore, RmiHashAlgorithm.Sha256, p), Rim(host, realm));
+    }
+
+    [Theory]
+    [InlineData(1, 0x1UL)]
+    [InlineData(2, 0x3UL)]
+    public void RecCreate_WhenRealmHasMaxRecs_ReturnsErrorRealmWhateverTheMpidr(int maxRecsOrder, ulong nextMpidr)
+    {
+        RmmTestHost host = NewHost(RealmLifecycleHelpers.WithFeatures(f => f with { MaxRecsOrder = maxRecsOrder }));
+        RealmHandle realm = host.CreateRealm();
+        for (ulong mpidr = 0; mpidr < nextMpidr; mpidr++)
+        {
+            CreateRec(host, realm, mpidr: mpidr);
+        }
+
+        // The next index (valid MPIDR) and a wrong one both meet num_recs first.
+        foreach (ulong mpidr in new[] { nextMpidr, nextMpidr + 1 })
+        {
+            ulong rec = host.Delegated();
+            RecParams p = NewRecParams(host, mpidr);
+            RmmTestHost.Expect(host.Smc(RmiFunctionId.RmiRecCreate, realm.Rd, rec, host.WriteRecParams(p)), RmiStatus.ErrorRealm);
+            Assert.Equal(GranuleState.Delegated, host.StateOf(rec));
+            Assert.All(p.Aux, aux => Assert.Equal(GranuleState.Delegated, host.StateOf(aux)));
+        }
     }
 
     [Fact]

@@ -199,4 +199,36 @@ public sealed class RmiRttDestroyTests
         RmmTestHost.Expect(r, RmiStatus.Success);
         Assert.Equal(3 * L2Span, r.X2);
     }
+
+    /// <summary>
+    /// Realms with one root RTT that spans more than the IPA space (s2sz, start level, end of the root table):
+    /// B3.76 RttSkipNonLiveEntries returns the IPA after the table's last entry, and a table has 512 entries
+    /// (C1.28), so `top` may lie beyond 2^s2sz.
+    /// </summary>
+    public static TheoryData<byte, long, ulong> WideRoots => new()
+    {
+        { 32, 1, 0x80_0000_0000 },
+        { 36, 1, 0x80_0000_0000 },
+        { 40, 0, 1UL << 48 },
+    };
+
+    [Theory]
+    [MemberData(nameof(WideRoots))]
+    public void RttDestroy_WhenParentIsARootWiderThanTheIpaSpace_ReportsTheEndOfTheRootTable(byte s2sz, long startLevel, ulong rootEnd)
+    {
+        var host = new RmmTestHost();
+        RealmHandle realm = host.CreateRealm(new RealmParams { S2sz = s2sz, RttLevelStart = startLevel });
+        ulong ipa = RmmTestHost.Span((int)startLevel);
+        RmmTestHost.Expect(host.RttCreate(realm.Rd, host.Delegated(), ipa, startLevel + 1), RmiStatus.Success);
+
+        SmcResult r = host.RttDestroy(realm.Rd, ipa, startLevel + 1);
+
+        RmmTestHost.Expect(r, RmiStatus.Success);
+        Assert.Equal(rootEnd, r.X2);
+
+        // The same top on ERROR_RTT, now that the parent entry is no longer a table.
+        SmcResult again = host.RttDestroy(realm.Rd, ipa, startLevel + 1);
+        RmmTestHost.Expect(again, RmiStatus.ErrorRtt, (int)startLevel);
+        Assert.Equal(rootEnd, again.X2);
+    }
 }

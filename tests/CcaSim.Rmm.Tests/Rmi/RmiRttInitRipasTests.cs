@@ -44,6 +44,13 @@ public sealed class RmiRttInitRipasTests
         { "realm_state_beats_base_align", RmiStatus.ErrorRealm, 0 },
         { "realm_state_beats_rtte_state", RmiStatus.ErrorRealm, 0 },
         { "realm_state_beats_no_progress", RmiStatus.ErrorRealm, 0 },
+        // The spec leaves top_gran_align and realm_state unordered: TF-RMM checks top's alignment first.
+        { "top_gran_align_beats_realm_state_active", RmiStatus.ErrorInput, 0 },
+        { "top_gran_align_beats_realm_state_system_off", RmiStatus.ErrorInput, 0 },
+        { "top_gran_align_beats_base_align", RmiStatus.ErrorInput, 0 },
+        // A base that is not 4 KiB aligned is base_align (ERROR_RTT at the walk level, after realm_state) as the spec
+        // says; TF-RMM answers ERROR_INPUT for it.
+        { "realm_state_beats_base_not_granule_aligned", RmiStatus.ErrorRealm, 0 },
     };
 
     [Theory]
@@ -89,6 +96,10 @@ public sealed class RmiRttInitRipasTests
             case "realm_state_beats_base_align": Activate(host, realm); baseIpa = 0x1800; break;
             case "realm_state_beats_rtte_state": Assign(host, realm, Base); Activate(host, realm); break;
             case "realm_state_beats_no_progress": SetUnassignedRipas(host, realm, Base, Ripas.Destroyed); Activate(host, realm); break;
+            case "top_gran_align_beats_realm_state_active": Activate(host, realm); top = Top - 0x800; break;
+            case "top_gran_align_beats_realm_state_system_off": SystemOff(host, realm); top = Top - 0x800; break;
+            case "top_gran_align_beats_base_align": baseIpa = 0x1800; top = Top - 0x800; break;
+            case "realm_state_beats_base_not_granule_aligned": Activate(host, realm); baseIpa = Base + 0x10; break;
             default: throw new ArgumentOutOfRangeException(nameof(condition));
         }
 

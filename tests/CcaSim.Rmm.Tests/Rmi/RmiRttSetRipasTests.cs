@@ -43,7 +43,10 @@ public sealed class RmiRttSetRipasTests
         { "base_bound_beats_base_align", RmiStatus.ErrorInput, 0 },
         { "top_gran_align_beats_no_progress_l2", RmiStatus.ErrorInput, 0 },
         { "top_gran_align_beats_no_progress_destroyed", RmiStatus.ErrorInput, 0 },
-        { "rec_owner_beats_size_valid", RmiStatus.ErrorRec, 0 },
+        // size_valid is unordered against rd_*, rec_* and rec_owner in the spec: TF-RMM checks it first.
+        { "size_valid_beats_rec_owner", RmiStatus.ErrorInput, 0 },
+        { "size_valid_beats_rec_running", RmiStatus.ErrorInput, 0 },
+        { "size_valid_beats_rec_gran_state", RmiStatus.ErrorInput, 0 },
         { "rec_owner_beats_base_bound", RmiStatus.ErrorRec, 0 },
         { "top_bound_beats_no_progress", RmiStatus.ErrorInput, 0 },
     };
@@ -83,15 +86,17 @@ public sealed class RmiRttSetRipasTests
             case "rec_bound": recArg = end; break;
             case "rec_gran_state_delegated": recArg = host.Delegated(); break;
             case "rec_gran_state_rd": recArg = rd; break;
-            case "rec_owner" or "rec_owner_beats_size_valid" or "rec_owner_beats_base_bound":
+            case "rec_owner" or "size_valid_beats_rec_owner" or "rec_owner_beats_base_bound":
                 other = RealmWithL3(host, p: new RealmParams { Vmid = 1 });
                 recArg = host.CreateRec(other);
                 Activate(host, other);
                 Request(host, recArg, RequestBase, RequestTop, Ripas.Ram);
-                top = condition == "rec_owner_beats_size_valid" ? baseIpa : top;
+                top = condition == "size_valid_beats_rec_owner" ? baseIpa : top;
                 baseIpa = condition == "rec_owner_beats_base_bound" ? RequestBase + L3Span : baseIpa;
                 break;
             case "rec_running": host.Rmm.RecAt(rec)!.State = RecState.Running; break;
+            case "size_valid_beats_rec_running": host.Rmm.RecAt(rec)!.State = RecState.Running; top = baseIpa; break;
+            case "size_valid_beats_rec_gran_state": recArg = host.Delegated(); top = baseIpa - L3Span; break;
             case "size_valid_equal": top = baseIpa; break;
             case "size_valid_below": top = baseIpa - L3Span; break;
             case "base_bound_ahead_of_next": baseIpa = RequestBase + L3Span; break;

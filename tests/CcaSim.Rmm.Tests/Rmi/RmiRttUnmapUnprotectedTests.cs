@@ -141,4 +141,30 @@ public sealed class RmiRttUnmapUnprotectedTests
         Assert.Equal(tableEnd, r.X1);
         host.AssertEntry(realm, ipa, level, level, RmiRttEntryState.Unassigned, 0, Ripas.Empty);
     }
+
+    /// <summary>
+    /// Realms with one root RTT that spans more than the IPA space (s2sz, start level, end of the root table):
+    /// B3.76 RttSkipNonLiveEntries returns the IPA after the table's last entry, and a table has 512 entries
+    /// (C1.28), so `top` may lie beyond 2^s2sz.
+    /// </summary>
+    public static TheoryData<byte, long, ulong> WideRoots => new()
+    {
+        { 32, 1, 0x80_0000_0000 },
+        { 36, 1, 0x80_0000_0000 },
+        { 40, 0, 1UL << 48 },
+    };
+
+    [Theory]
+    [MemberData(nameof(WideRoots))]
+    public void RttUnmapUnprotected_WhenWalkStopsInARootWiderThanTheIpaSpace_ReportsTheEndOfTheRootTable(byte s2sz, long startLevel, ulong rootEnd)
+    {
+        var host = new RmmTestHost();
+        RealmHandle realm = host.CreateRealm(new RealmParams { S2sz = s2sz, RttLevelStart = startLevel });
+        ulong unprotected = 1UL << (s2sz - 1);
+
+        SmcResult r = host.UnmapNs(realm.Rd, unprotected, 3);
+
+        RmmTestHost.Expect(r, RmiStatus.ErrorRtt, (int)startLevel);
+        Assert.Equal(rootEnd, r.X1);
+    }
 }

@@ -318,6 +318,8 @@ public sealed class PsciTests
     [InlineData(0xC400_01AFUL)]
     [InlineData(0xC400_01B0UL)]
     [InlineData(0x0UL)]
+    [InlineData(0xC401_0150UL)] // an RMI id with the SVE hint is still not a realm call
+    [InlineData(0xC401_01B0UL)]
     public void UnknownFunction_ReturnsSmcUnknownWithoutExit(ulong fid)
     {
         var realm = new RealmSide();

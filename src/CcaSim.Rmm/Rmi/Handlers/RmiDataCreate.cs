@@ -12,10 +12,12 @@ public sealed partial class RealmManagementMonitor
     private const ulong PaLimitWithoutLpa2 = 1UL << 48;
 
     /// <summary>
-    /// RMI_DATA_CREATE (rd, data, ipa, src, flags) and RMI_DATA_CREATE_UNKNOWN (rd, data, ipa) (§3.11), ACS order:
-    /// [flags, src_*] → INPUT; data_align/bound/state/bound2 → INPUT; rd_* → INPUT; ipa_align/ipa_bound → INPUT;
-    /// [realm_state → ERROR_REALM]; rtt_walk → ERROR_RTT(level reached); rtte_state → ERROR_RTT(3).
-    /// DATA_CREATE forces RIPAS RAM and measures; DATA_CREATE_UNKNOWN keeps the RIPAS and works in any realm state.
+    /// RMI_DATA_CREATE (rd, data, ipa, src, flags) and RMI_DATA_CREATE_UNKNOWN (rd, data, ipa) (§3.11). Order:
+    /// [flags, src_*] → INPUT; data_align/bound/state → INPUT; rd_* → INPUT; [realm_state → ERROR_REALM];
+    /// ipa_align/ipa_bound → INPUT; data_bound2 → INPUT; rtt_walk → ERROR_RTT(level reached); rtte_state →
+    /// ERROR_RTT(3). realm_state before the ipa and data_bound2 checks is TF-RMM's order (the spec leaves them
+    /// unordered). DATA_CREATE forces RIPAS RAM and measures; DATA_CREATE_UNKNOWN keeps the RIPAS and works in any
+    /// realm state.
     /// </summary>
     private ulong RmiDataCreate(in SmcRegisters a, bool measured)
     {
@@ -35,12 +37,7 @@ public sealed partial class RealmManagementMonitor
         }
 
         Realm? realm = FindRealm(rd);
-        if (realm is null || (data >= PaLimitWithoutLpa2 && !realm.Lpa2))
-        {
-            return ErrorInput;
-        }
-
-        if (!S2Geometry.IsAligned(ipa, 3) || !realm.IsProtected(ipa))
+        if (realm is null)
         {
             return ErrorInput;
         }
@@ -48,6 +45,11 @@ public sealed partial class RealmManagementMonitor
         if (measured && realm.State != RealmState.New)
         {
             return ErrorRealm();
+        }
+
+        if (!S2Geometry.IsAligned(ipa, 3) || !realm.IsProtected(ipa) || (data >= PaLimitWithoutLpa2 && !realm.Lpa2))
+        {
+            return ErrorInput;
         }
 
         RttWalk walk = Walk(realm, ipa, 3);

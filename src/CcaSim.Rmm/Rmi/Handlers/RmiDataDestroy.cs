@@ -30,7 +30,7 @@ public sealed partial class RealmManagementMonitor
         RttEntry entry = walk.Entry;
         if (walk.Level != 3 || entry.Hipas != Hipas.Assigned)
         {
-            r[2] = NonLiveTop(realm, walk, ipa);
+            r[2] = NonLiveTop(walk, ipa);
             return ErrorRtt(walk.Level);
         }
 
@@ -40,7 +40,7 @@ public sealed partial class RealmManagementMonitor
         _memory.ZeroGranule(data);
         _granules.Transition(data, GranuleState.Data, GranuleState.Delegated);
         r[1] = data;
-        r[2] = NonLiveTop(realm, walk, ipa);
+        r[2] = NonLiveTop(walk, ipa);
         return Success;
     }
 }

@@ -19,8 +19,10 @@ public sealed partial class RealmManagementMonitor
     internal const ulong ResetSctlrEl1 = 0x30D0_0800;
 
     /// <summary>
-    /// RMI_REC_CREATE (§3.8), ACS order: params_* → INPUT; rec_* → INPUT; rd_* → INPUT; realm_state → ERROR_REALM;
-    /// mpidr_index → INPUT; num_aux → INPUT; aux_align/aux_state → INPUT.
+    /// RMI_REC_CREATE (§3.8), in TF-RMM's order where the spec leaves it open: params_* → INPUT; num_aux above
+    /// the maximum (16) → INPUT; aux_align/aux_state for each of the num_aux granules (DELEGATED, no duplicate,
+    /// not the REC) → INPUT; rec_* → INPUT; rd_* → INPUT; num_recs (the realm already has its maximum number of
+    /// RECs) → ERROR_REALM; realm_state → ERROR_REALM; mpidr_index → INPUT; num_aux ≠ REC_AUX_COUNT → INPUT.
     /// </summary>
     private ulong RmiRecCreate(in SmcRegisters a)
     {
@@ -33,6 +35,24 @@ public sealed partial class RealmManagementMonitor
         }
 
         ReadOnlySpan<byte> p = ReadNs(paramsPa);
+        ulong numAux = U64(p, RecParamsLayout.NumAux);
+        if (numAux > RecParamsLayout.MaxAux)
+        {
+            return ErrorInput;
+        }
+
+        // TF-RMM takes each aux granule (DELEGATED → REC_AUX) before it looks at the REC or the RD, so a bad aux
+        // wins over every REC, RD and realm condition; an aux equal to the REC fails there too.
+        ulong[] aux = new ulong[numAux];
+        for (int i = 0; i < aux.Length; i++)
+        {
+            aux[i] = U64(p, RecParamsLayout.Aux + (8 * i));
+            if (!IsDelegated(aux[i]) || aux[i] == recPa || Array.IndexOf(aux, aux[i], 0, i) >= 0)
+            {
+                return ErrorInput;
+            }
+        }
+
         if (!IsDelegated(recPa))
         {
             return ErrorInput;
@@ -44,30 +64,20 @@ public sealed partial class RealmManagementMonitor
             return ErrorInput;
         }
 
-        if (realm.State != RealmState.New)
+        if (realm.RecCount >= Config.Features.MaxRecs || realm.State != RealmState.New)
         {
             return ErrorRealm();
         }
 
         ulong mpidr = U64(p, RecParamsLayout.Mpidr);
-        if ((mpidr & ~MpidrValidMask) != 0 || MpidrToRecIndex(mpidr) != realm.RecCount || realm.RecCount >= Config.Features.MaxRecs)
+        if ((mpidr & ~MpidrValidMask) != 0 || MpidrToRecIndex(mpidr) != realm.RecCount)
         {
             return ErrorInput;
         }
 
-        if (U64(p, RecParamsLayout.NumAux) != RecAuxCount)
+        if (numAux != RecAuxCount)
         {
             return ErrorInput;
-        }
-
-        ulong[] aux = new ulong[RecAuxCount];
-        for (int i = 0; i < aux.Length; i++)
-        {
-            aux[i] = U64(p, RecParamsLayout.Aux + (8 * i));
-            if (!IsDelegated(aux[i]) || aux[i] == recPa || Array.IndexOf(aux, aux[i], 0, i) >= 0)
-            {
-                return ErrorInput;
-            }
         }
 
         ulong flags = U64(p, RecParamsLayout.Flags);

@@ -23,13 +23,13 @@ public sealed partial class RealmManagementMonitor
 
         if (child is null)
         {
-            r[2] = NonLiveTop(realm, walk, ipa);
+            r[2] = NonLiveTop(walk, ipa);
             return status;
         }
 
         if (child.LiveCount != 0)
         {
-            r[2] = NonLiveTop(realm, walk, ipa);
+            r[2] = NonLiveTop(walk, ipa);
             return ErrorRtt(child.Level);
         }
 
@@ -37,7 +37,7 @@ public sealed partial class RealmManagementMonitor
         _memory.ZeroGranule(child.Pa);
         _granules.Transition(child.Pa, GranuleState.Rtt, GranuleState.Delegated);
         r[1] = child.Pa;
-        r[2] = NonLiveTop(realm, walk, ipa);
+        r[2] = NonLiveTop(walk, ipa);
         return Success;
     }
 }

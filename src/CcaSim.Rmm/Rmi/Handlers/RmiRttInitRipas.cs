@@ -9,9 +9,12 @@ namespace CcaSim.Rmm;
 public sealed partial class RealmManagementMonitor
 {
     /// <summary>
-    /// RMI_RTT_INIT_RIPAS (rd, base, top) (§3.20), ACS order: rd_* → INPUT; size_valid → INPUT; top_bound →
-    /// INPUT; realm_state → ERROR_REALM; base_align → ERROR_RTT(level); rtte_state (first entry ASSIGNED) →
-    /// ERROR_RTT(level); top_gran_align → INPUT; no_progress → ERROR_RTT(level).
+    /// RMI_RTT_INIT_RIPAS (rd, base, top) (§3.20). Order: rd_*, size_valid, top_bound → INPUT; top_gran_align →
+    /// INPUT (TF-RMM checks top's alignment with the other address checks, before the realm state; the spec orders
+    /// it only before no_progress); realm_state → ERROR_REALM; base_align → ERROR_RTT(level), also for a base
+    /// that is not 4 KiB aligned (TF-RMM answers ERROR_INPUT there, the spec orders realm_state before base_align
+    /// and defines base_align by the walk level); rtte_state (first entry ASSIGNED) → ERROR_RTT(level);
+    /// no_progress → ERROR_RTT(level).
     /// Within the one table the walk reaches, every UNASSIGNED EMPTY/RAM entry that fits below top becomes RAM
     /// and extends the RIM with one descriptor for exactly its span. x1 = where processing stopped.
     /// </summary>
@@ -20,7 +23,7 @@ public sealed partial class RealmManagementMonitor
         ulong baseIpa = a[2];
         ulong top = a[3];
         Realm? realm = FindRealm(a[1]);
-        if (realm is null || top <= baseIpa || top > realm.ParEnd)
+        if (realm is null || top <= baseIpa || top > realm.ParEnd || top % S2Geometry.Span(3) != 0)
         {
             return ErrorInput;
         }
@@ -34,11 +37,6 @@ public sealed partial class RealmManagementMonitor
         if (!S2Geometry.IsAligned(baseIpa, walk.Level) || walk.Entry.Hipas == Hipas.Assigned)
         {
             return ErrorRtt(walk.Level);
-        }
-
-        if (top % S2Geometry.Span(3) != 0)
-        {
-            return ErrorInput;
         }
 
         ulong addr = ApplyRipas(realm, walk, baseIpa, top, request: null);

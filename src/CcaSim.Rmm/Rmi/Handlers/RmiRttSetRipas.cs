@@ -8,34 +8,35 @@ namespace CcaSim.Rmm;
 public sealed partial class RealmManagementMonitor
 {
     /// <summary>
-    /// RMI_RTT_SET_RIPAS (rd, rec, base, top) (§3.21), ACS order: rd_* → INPUT; rec_* → INPUT; rec_owner →
-    /// ERROR_REC; REC running → ERROR_REC; size_valid → INPUT; base_bound (≠ the request's next address) →
-    /// INPUT; top_bound (past the request's top) → INPUT; base_align → ERROR_RTT(level); top_gran_align → INPUT;
-    /// no_progress → ERROR_RTT(level). Applies the pending request within one table; not measured.
+    /// RMI_RTT_SET_RIPAS (rd, rec, base, top) (§3.21). Order: size_valid → INPUT (TF-RMM checks it before looking
+    /// up the RD and REC; the spec leaves it unordered against rd_*, rec_* and rec_owner); rd_*, rec_* → INPUT;
+    /// REC running, rec_owner → ERROR_REC; base_bound (≠ the request's next address), top_bound (past the
+    /// request's top) → INPUT; base_align → ERROR_RTT(level); top_gran_align → INPUT; no_progress →
+    /// ERROR_RTT(level). Applies the pending request within one table; not measured.
     /// </summary>
     private ulong RmiRttSetRipas(in SmcRegisters a, ref SmcRegisters r)
     {
         ulong baseIpa = a[3];
         ulong top = a[4];
+        if (top <= baseIpa)
+        {
+            return ErrorInput;
+        }
+
         Realm? realm = FindRealm(a[1]);
-        if (realm is null)
-        {
-            return ErrorInput;
-        }
-
         Rec? rec = FindRec(a[2]);
-        if (rec is null)
+        if (realm is null || rec is null)
         {
             return ErrorInput;
         }
 
-        if (rec.Realm != realm || rec.State == RecState.Running)
+        if (rec.State == RecState.Running || rec.Realm != realm)
         {
             return ErrorRec;
         }
 
         RipasChangeRequest? request = rec.PendingRipas;
-        if (top <= baseIpa || request is null || baseIpa != request.Next || top > request.Top)
+        if (request is null || baseIpa != request.Next || top > request.Top)
         {
             return ErrorInput;
         }

@@ -30,12 +30,12 @@ public sealed partial class RealmManagementMonitor
         RttWalk walk = Walk(realm, ipa, lvl);
         if (walk.Level != lvl || walk.Entry.Hipas != Hipas.AssignedNs)
         {
-            r[1] = NonLiveTop(realm, walk, ipa);
+            r[1] = NonLiveTop(walk, ipa);
             return ErrorRtt(walk.Level);
         }
 
         walk.Table.Set(walk.Index, RttEntry.UnassignedNs);
-        r[1] = NonLiveTop(realm, walk, ipa);
+        r[1] = NonLiveTop(walk, ipa);
         return Success;
     }
 }
