@@ -343,7 +343,8 @@ public sealed class KvmHost
 
     /// <summary>
     /// KVM_SET_DEVICE_ATTR(KVM_ARM_VM_SMCCC_CTRL, KVM_ARM_VM_SMCCC_FILTER) on a VM fd with the filter already copied in:
-    /// kvm_smccc_set_filter checks the filter (-EINVAL) before it looks at whether the VM has run (-EBUSY).
+    /// kvm_smccc_set_filter checks the filter (-EINVAL) before it looks at whether the VM has run (-EBUSY). A shortcut
+    /// for VM fds only (any other fd answers as to an ioctl it does not know); <see cref="SetDeviceAttr"/> is the ioctl.
     /// </summary>
     public KvmResult SetSmcccFilter(int vmFd, in KvmSmcccFilter filter) =>
         VmOf(vmFd) is KvmVm vm ? SetSmcccFilter(vm, filter) : WrongFd(vmFd);
