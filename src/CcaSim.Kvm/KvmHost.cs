@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using CcaSim.Kvm.GuestMemfd;
 using CcaSim.Kvm.Host;
 using CcaSim.Kvm.Realm;
@@ -67,7 +69,11 @@ public sealed class KvmHost
     /// <summary>open("/dev/kvm").</summary>
     public int OpenDevKvm() => Install(new DevKvm());
 
-    /// <summary>close(fd). Closing a VM fd drops one reference on the VM; guest_memfd files hold their own.</summary>
+    /// <summary>
+    /// close(fd). The VM fd, every vCPU fd, every guest_memfd and every device fd hold one reference on the VM
+    /// (kvm_vm_release, kvm_vcpu_release, kvm_gmem_release, kvm_device_release all end in kvm_put_kvm); the last
+    /// close destroys it.
+    /// </summary>
     public KvmResult Close(int fd)
     {
         if (!_files.Remove(fd, out object? file))
@@ -87,6 +93,9 @@ public sealed class KvmHost
                 gmem.Close();
                 (gmem.Owner as KvmVm)?.Release();
                 break;
+            case DeviceFile device:
+                device.Vm.Release();
+                break;
         }
 
         return KvmResult.Success;
@@ -103,7 +112,7 @@ public sealed class KvmHost
     {
         if (_files.GetValueOrDefault(kvmFd) is not DevKvm)
         {
-            return _files.ContainsKey(kvmFd) ? Errno.ENOTTY : Errno.EBADF;
+            return WrongFd(kvmFd);
         }
 
         ulong machine = type & KvmVmType.ArmMask;
@@ -152,7 +161,8 @@ public sealed class KvmHost
         object? file = _files.GetValueOrDefault(fd);
         if (file is not (DevKvm or KvmVm))
         {
-            return file is null ? Errno.EBADF : Errno.ENOTTY;
+            // kvm_vcpu_ioctl has no KVM_CHECK_EXTENSION case: a vCPU fd answers with kvm_arch_vcpu_ioctl's default.
+            return WrongFd(fd);
         }
 
         KvmVm? vm = file as KvmVm;
@@ -183,7 +193,7 @@ public sealed class KvmHost
     {
         if (VmOf(vmFd) is not KvmVm vm)
         {
-            return NotAVm(vmFd);
+            return WrongFd(vmFd);
         }
 
         return vm.Memslots.Set(region, fd => GuestMemfdOf((int)fd));
@@ -191,14 +201,14 @@ public sealed class KvmHost
 
     /// <summary>KVM_SET_USER_MEMORY_REGION (v1; §4.2).</summary>
     public KvmResult SetUserMemoryRegion(int vmFd, in KvmUserspaceMemoryRegion region) =>
-        VmOf(vmFd) is KvmVm vm ? vm.Memslots.SetV1(region) : NotAVm(vmFd);
+        VmOf(vmFd) is KvmVm vm ? vm.Memslots.SetV1(region) : WrongFd(vmFd);
 
     /// <summary>KVM_CREATE_GUEST_MEMFD (§4.1): a new fd whose file keeps the VM alive after the VM fd closes.</summary>
     public KvmResult CreateGuestMemfd(int vmFd, in KvmCreateGuestMemfd request)
     {
         if (VmOf(vmFd) is not KvmVm vm)
         {
-            return NotAVm(vmFd);
+            return WrongFd(vmFd);
         }
 
         KvmResult<GuestMemfdFile> file = GuestMemfdFile.Create(request, vm, _kvm.Pages);
@@ -213,15 +223,14 @@ public sealed class KvmHost
 
     /// <summary>KVM_SET_MEMORY_ATTRIBUTES (§4.3).</summary>
     public KvmResult SetMemoryAttributes(int vmFd, in KvmMemoryAttributes attributes) =>
-        VmOf(vmFd) is KvmVm vm ? vm.Attributes.SetMemoryAttributes(attributes) : NotAVm(vmFd);
+        VmOf(vmFd) is KvmVm vm ? vm.Attributes.SetMemoryAttributes(attributes) : WrongFd(vmFd);
 
 
     /// <summary>KVM_GET_VCPU_MMAP_SIZE on /dev/kvm: the bytes a VMM maps from a vCPU fd.</summary>
     public KvmResult GetVcpuMmapSize(int kvmFd) => _files.GetValueOrDefault(kvmFd) switch
     {
         DevKvm => KvmResult.Ok(KvmRun.MmapSize),
-        null => Errno.EBADF,
-        _ => Errno.ENOTTY,
+        _ => WrongFd(kvmFd),
     };
 
     /// <summary>
@@ -232,7 +241,7 @@ public sealed class KvmHost
     {
         if (VmOf(vmFd) is not KvmVm vm)
         {
-            return NotAVm(vmFd);
+            return WrongFd(vmFd);
         }
 
         if (vcpuId < 0 || vcpuId >= Options.MaxVcpus || vm.Vcpus.Count >= Options.MaxVcpus)
@@ -273,7 +282,7 @@ public sealed class KvmHost
     {
         if (VcpuOf(vcpuFd) is not KvmVcpu vcpu)
         {
-            return NotAVcpu(vcpuFd);
+            return WrongFd(vcpuFd);
         }
 
         if (!vcpu.IsInitialized || !vcpu.Vm.IsRealm)
@@ -299,7 +308,7 @@ public sealed class KvmHost
     {
         if (VmOf(vmFd) is not KvmVm vm)
         {
-            return NotAVm(vmFd);
+            return WrongFd(vmFd);
         }
 
         if (!vm.IsRealm)
@@ -330,19 +339,26 @@ public sealed class KvmHost
 
     /// <summary>KVM_ARM_VCPU_RMI_PSCI_COMPLETE on the calling vCPU's fd (§2.15).</summary>
     public KvmResult ArmVcpuRmiPsciComplete(int vcpuFd, in KvmArmRmiPsciComplete request) =>
-        VcpuOf(vcpuFd) is KvmVcpu vcpu ? RealmPsci.Complete(vcpu, request) : NotAVcpu(vcpuFd);
+        VcpuOf(vcpuFd) is KvmVcpu vcpu ? RealmPsci.Complete(vcpu, request) : WrongFd(vcpuFd);
 
-    /// <summary>KVM_SET_DEVICE_ATTR(KVM_ARM_VM_SMCCC_CTRL, KVM_ARM_VM_SMCCC_FILTER) on a VM fd: -EBUSY once the VM has run.</summary>
-    public KvmResult SetSmcccFilter(int vmFd, in KvmSmcccFilter filter)
+    /// <summary>
+    /// KVM_SET_DEVICE_ATTR(KVM_ARM_VM_SMCCC_CTRL, KVM_ARM_VM_SMCCC_FILTER) on a VM fd with the filter already copied in:
+    /// kvm_smccc_set_filter checks the filter (-EINVAL) before it looks at whether the VM has run (-EBUSY). A shortcut
+    /// for VM fds only (any other fd answers as to an ioctl it does not know); <see cref="SetDeviceAttr"/> is the ioctl.
+    /// </summary>
+    public KvmResult SetSmcccFilter(int vmFd, in KvmSmcccFilter filter) =>
+        VmOf(vmFd) is KvmVm vm ? SetSmcccFilter(vm, filter) : WrongFd(vmFd);
+
+    private static KvmResult SetSmcccFilter(KvmVm vm, in KvmSmcccFilter filter)
     {
-        if (VmOf(vmFd) is not KvmVm vm)
+        KvmResult valid = SmcccFilter.Validate(filter);
+        if (!valid.IsSuccess)
         {
-            return NotAVm(vmFd);
+            return valid;
         }
 
         return vm.HasRun ? Errno.EBUSY : vm.SmcccFilter.Add(filter);
     }
-
 
     /// <summary>
     /// KVM_CREATE_DEVICE on a VM fd. Only the GICv3 exists on this host (a v2 request is -ENODEV, §2.16); a created
@@ -352,7 +368,7 @@ public sealed class KvmHost
     {
         if (VmOf(vmFd) is not KvmVm vm)
         {
-            return NotAVm(vmFd);
+            return WrongFd(vmFd);
         }
 
         var context = new Vgic.VgicCreateContext(vm.IpaBits, vm.Vcpus.Count, vm.Irqchip is not null, vm.HasRun);
@@ -363,18 +379,52 @@ public sealed class KvmHost
         }
 
         vm.Irqchip = gic;
-        device.Fd = (uint)Install(gic);
+
+        // kvm_ioctl_create_device takes a VM reference for the new fd; kvm_device_release drops it.
+        vm.References++;
+        device.Fd = (uint)Install(new DeviceFile(vm, gic));
         return KvmResult.Success;
     }
 
-    /// <summary>KVM_SET_DEVICE_ATTR on a device fd; the value is read from the VMM's memory at <c>attr.addr</c> (-EFAULT if unmapped).</summary>
-    public KvmResult SetDeviceAttr(int deviceFd, in KvmDeviceAttr attr)
+    /// <summary>
+    /// KVM_SET_DEVICE_ATTR. On the vGIC's device fd the value is read from the VMM's memory at <c>attr.addr</c>
+    /// (-EFAULT if unmapped). On a VM fd it is kvm_vm_set_attr: only KVM_ARM_VM_SMCCC_CTRL / SMCCC_FILTER exists
+    /// (-ENXIO otherwise). On a vCPU fd the PMU, timer and PV-time groups are not modelled: -ENXIO (FIDELITY.md).
+    /// </summary>
+    public KvmResult SetDeviceAttr(int fd, in KvmDeviceAttr attr) => _files.GetValueOrDefault(fd) switch
     {
-        if (_files.GetValueOrDefault(deviceFd) is not Vgic.Vgic3 gic)
-        {
-            return _files.ContainsKey(deviceFd) ? Errno.ENOTTY : Errno.EBADF;
-        }
+        DeviceFile device => SetVgicAttr(device.Gic, attr),
+        KvmVm vm => SetVmAttr(vm, attr),
+        KvmVcpu => Errno.ENXIO,
+        _ => WrongFd(fd),
+    };
 
+    /// <summary>
+    /// KVM_GET_DEVICE_ATTR. On the vGIC's device fd the value is written to the VMM's memory at <c>attr.addr</c>
+    /// (-EFAULT if unmapped). kvm_arch_vm_ioctl has no GET case (the SMCCC filter is write-only), so a VM fd
+    /// answers -EINVAL; a vCPU fd -ENXIO, as for SET.
+    /// </summary>
+    public KvmResult GetDeviceAttr(int fd, in KvmDeviceAttr attr) => _files.GetValueOrDefault(fd) switch
+    {
+        DeviceFile device => GetVgicAttr(device.Gic, attr),
+        KvmVcpu => Errno.ENXIO,
+        _ => WrongFd(fd),
+    };
+
+    /// <summary>
+    /// KVM_HAS_DEVICE_ATTR: on the vGIC's device fd 0 for an attribute it implements, -ENXIO otherwise; on a VM fd 0
+    /// only for KVM_ARM_VM_SMCCC_CTRL / SMCCC_FILTER (kvm_vm_has_attr); on a vCPU fd -ENXIO, as for SET.
+    /// </summary>
+    public KvmResult HasDeviceAttr(int fd, in KvmDeviceAttr attr) => _files.GetValueOrDefault(fd) switch
+    {
+        DeviceFile => Vgic.Vgic3.HasAttribute(attr),
+        KvmVm => IsSmcccFilterAttr(attr) ? KvmResult.Success : Errno.ENXIO,
+        KvmVcpu => Errno.ENXIO,
+        _ => WrongFd(fd),
+    };
+
+    private KvmResult SetVgicAttr(Vgic.Vgic3 gic, in KvmDeviceAttr attr)
+    {
         Span<byte> value = stackalloc byte[8];
         int length = attr.Group == KvmVgicAttr.GroupCtrl ? 0 : attr.Group == KvmVgicAttr.GroupNrIrqs ? 4 : 8;
         if (length > 0 && !Process.TryRead(attr.Addr, value[..length]))
@@ -385,14 +435,8 @@ public sealed class KvmHost
         return gic.SetAttribute(attr, value[..length]);
     }
 
-    /// <summary>KVM_GET_DEVICE_ATTR on a device fd; the value is written to the VMM's memory at <c>attr.addr</c> (-EFAULT if unmapped).</summary>
-    public KvmResult GetDeviceAttr(int deviceFd, in KvmDeviceAttr attr)
+    private KvmResult GetVgicAttr(Vgic.Vgic3 gic, in KvmDeviceAttr attr)
     {
-        if (_files.GetValueOrDefault(deviceFd) is not Vgic.Vgic3 gic)
-        {
-            return _files.ContainsKey(deviceFd) ? Errno.ENOTTY : Errno.EBADF;
-        }
-
         Span<byte> value = stackalloc byte[8];
         int length = attr.Group == KvmVgicAttr.GroupNrIrqs ? 4 : 8;
         KvmResult r = gic.GetAttribute(attr, value[..length]);
@@ -404,23 +448,32 @@ public sealed class KvmHost
         return Process.TryWrite(attr.Addr, value[..length]) ? KvmResult.Success : Errno.EFAULT;
     }
 
-    /// <summary>KVM_HAS_DEVICE_ATTR on a device fd: 0 for an attribute the vGIC implements, -ENXIO otherwise.</summary>
-    public KvmResult HasDeviceAttr(int deviceFd, in KvmDeviceAttr attr)
+    /// <summary>kvm_vm_set_attr → kvm_vm_smccc_set_attr → kvm_smccc_set_filter: copy the filter in (-EFAULT), then check and add it.</summary>
+    private KvmResult SetVmAttr(KvmVm vm, in KvmDeviceAttr attr)
     {
-        if (_files.GetValueOrDefault(deviceFd) is not Vgic.Vgic3)
+        if (!IsSmcccFilterAttr(attr))
         {
-            return _files.ContainsKey(deviceFd) ? Errno.ENOTTY : Errno.EBADF;
+            return Errno.ENXIO;
         }
 
-        return Vgic.Vgic3.HasAttribute(attr);
+        Span<byte> raw = stackalloc byte[Unsafe.SizeOf<KvmSmcccFilter>()];
+        if (!Process.TryRead(attr.Addr, raw))
+        {
+            return Errno.EFAULT;
+        }
+
+        return SetSmcccFilter(vm, MemoryMarshal.Read<KvmSmcccFilter>(raw));
     }
+
+    private static bool IsSmcccFilterAttr(in KvmDeviceAttr attr) =>
+        attr.Group == KvmArmVmAttr.GroupSmcccCtrl && attr.Attr == KvmArmVmAttr.SmcccFilter;
 
     /// <summary>KVM_IRQ_LINE on a VM fd: -ENXIO without an in-kernel GIC.</summary>
     public KvmResult IrqLine(int vmFd, in KvmIrqLevel level)
     {
         if (VmOf(vmFd) is not KvmVm vm)
         {
-            return NotAVm(vmFd);
+            return WrongFd(vmFd);
         }
 
         return vm.Irqchip is Vgic.Vgic3 gic ? gic.IrqLine(level) : Errno.ENXIO;
@@ -434,7 +487,7 @@ public sealed class KvmHost
     {
         if (VmOf(vmFd) is not KvmVm vm)
         {
-            return NotAVm(vmFd);
+            return WrongFd(vmFd);
         }
 
         if (offset.Reserved != 0 || vm.IsRealm)
@@ -452,7 +505,7 @@ public sealed class KvmHost
         init = default;
         if (VmOf(vmFd) is null)
         {
-            return NotAVm(vmFd);
+            return WrongFd(vmFd);
         }
 
         init.Target = KvmArmTarget.GenericV8;
@@ -469,7 +522,7 @@ public sealed class KvmHost
     {
         if (VmOf(vmFd) is null)
         {
-            return NotAVm(vmFd);
+            return WrongFd(vmFd);
         }
 
         bool reserved = false;
@@ -495,7 +548,7 @@ public sealed class KvmHost
     public KvmResult GetVcpuEvents(int vcpuFd, out KvmVcpuEvents events)
     {
         events = default;
-        return VcpuOf(vcpuFd) is null ? NotAVcpu(vcpuFd) : KvmResult.Success;
+        return VcpuOf(vcpuFd) is null ? WrongFd(vcpuFd) : KvmResult.Success;
     }
 
     /// <summary>
@@ -509,7 +562,7 @@ public sealed class KvmHost
     {
         if (VcpuOf(vcpuFd) is not KvmVcpu vcpu)
         {
-            return NotAVcpu(vcpuFd);
+            return WrongFd(vcpuFd);
         }
 
         KvmResult r = vcpu.Registers.Init(init);
@@ -530,7 +583,7 @@ public sealed class KvmHost
     {
         if (VcpuOf(vcpuFd) is not KvmVcpu vcpu)
         {
-            return NotAVcpu(vcpuFd);
+            return WrongFd(vcpuFd);
         }
 
         return vcpu.IsInitialized ? vcpu.Registers.Features.Finalize(what) : Errno.ENOEXEC;
@@ -545,7 +598,7 @@ public sealed class KvmHost
     {
         if (VcpuOf(vcpuFd) is not KvmVcpu vcpu)
         {
-            return NotAVcpu(vcpuFd);
+            return WrongFd(vcpuFd);
         }
 
         if (!vcpu.IsInitialized)
@@ -565,7 +618,7 @@ public sealed class KvmHost
     {
         if (VcpuOf(vcpuFd) is not KvmVcpu vcpu)
         {
-            return NotAVcpu(vcpuFd);
+            return WrongFd(vcpuFd);
         }
 
         if (!vcpu.IsInitialized)
@@ -593,7 +646,7 @@ public sealed class KvmHost
     {
         if (VcpuOf(vcpuFd) is not KvmVcpu vcpu)
         {
-            return NotAVcpu(vcpuFd);
+            return WrongFd(vcpuFd);
         }
 
         if (!vcpu.IsInitialized)
@@ -643,7 +696,7 @@ public sealed class KvmHost
     {
         if (VcpuOf(vcpuFd) is not KvmVcpu vcpu)
         {
-            return NotAVcpu(vcpuFd);
+            return WrongFd(vcpuFd);
         }
 
         if (!vcpu.Vm.IsRealm)
@@ -661,9 +714,30 @@ public sealed class KvmHost
         return r;
     }
 
-    private KvmResult NotAVcpu(int fd) => _files.ContainsKey(fd) ? Errno.ENOTTY : Errno.EBADF;
+    /// <summary>
+    /// What an fd answers to an ioctl its handler does not know: arm64's kvm_arch_dev_ioctl, kvm_arch_vm_ioctl and
+    /// kvm_arch_vcpu_ioctl all end in -EINVAL, so /dev/kvm, VM and vCPU fds give -EINVAL; a guest_memfd has no
+    /// unlocked_ioctl (vfs_ioctl: -ENOTTY) and kvm_device_ioctl's default is -ENOTTY for a device without its own
+    /// ioctl method, which the vGIC is. A closed or never-opened fd is -EBADF.
+    /// </summary>
+    private KvmResult WrongFd(int fd) => _files.GetValueOrDefault(fd) switch
+    {
+        null => Errno.EBADF,
+        DevKvm or KvmVm or KvmVcpu => Errno.EINVAL,
+        _ => Errno.ENOTTY,
+    };
 
-    private KvmResult NotAVm(int fd) => _files.ContainsKey(fd) ? Errno.ENOTTY : Errno.EBADF;
+    /// <summary>
+    /// An ioctl request this model has no method for and none of the fd's handlers knows (a number outside the KVM
+    /// API, say): every switch falls through to the fd kind's default, see <see cref="WrongFd"/>. The request number
+    /// does not change the answer: kvm_vcpu_ioctl's early -EINVAL for a non-KVMIO type is the same errno its
+    /// default gives.
+    /// </summary>
+    public KvmResult UnknownIoctl(int fd, uint request)
+    {
+        _ = request;
+        return WrongFd(fd);
+    }
 
     private int Install(object file)
     {
@@ -674,4 +748,12 @@ public sealed class KvmHost
 
     /// <summary>The file behind an open /dev/kvm.</summary>
     private sealed class DevKvm;
+
+    /// <summary>A device fd (<c>struct kvm_device</c>): the vGIC it drives and the VM it holds a reference on.</summary>
+    private sealed class DeviceFile(KvmVm vm, Vgic.Vgic3 gic)
+    {
+        public KvmVm Vm { get; } = vm;
+
+        public Vgic.Vgic3 Gic { get; } = gic;
+    }
 }

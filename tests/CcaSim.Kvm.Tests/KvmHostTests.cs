@@ -131,15 +131,15 @@ public sealed class KvmHostTests
     }
 
     [Fact]
-    public void Ioctls_OnTheWrongKindOfFd_ReturnEnottyOrEbadf()
+    public void Ioctls_OnTheWrongKindOfFd_ReturnEinvalOrEbadf()
     {
         KvmHost kvm = Host();
         int dev = kvm.OpenDevKvm();
         int vm = (int)kvm.CreateVm(dev, KvmVmType.ArmRealm).ReturnValue;
 
-        Assert.Equal(Errno.ENOTTY, kvm.CreateVm(vm, 0).Error);
+        Assert.Equal(Errno.EINVAL, kvm.CreateVm(vm, 0).Error);
         Assert.Equal(Errno.EBADF, kvm.CreateVm(999, 0).Error);
-        Assert.Equal(Errno.ENOTTY, kvm.SetUserMemoryRegion2(dev, default).Error);
+        Assert.Equal(Errno.EINVAL, kvm.SetUserMemoryRegion2(dev, default).Error);
         Assert.Equal(Errno.EBADF, kvm.Close(999).Error);
     }
 

@@ -33,6 +33,13 @@ internal static class RealmRunLoop
             }
         }
 
+        if (vcpu.Run.ExitReason == KvmExitReason.Mmio)
+        {
+            // kvm_arch_vcpu_ioctl_run completes an MMIO exit before it looks at immediate_exit: the mmio.data of
+            // this call is what the realm reads, even when the call itself returns -EINTR.
+            CompleteMmio(vcpu);
+        }
+
         if (vcpu.Run.ImmediateExit)
         {
             // kvm_arch_vcpu_ioctl_run honours immediate_exit before it resets exit_reason: the VMM sees -EINTR with
@@ -95,8 +102,7 @@ internal static class RealmRunLoop
             flags |= RmiRecRun.EnterFlagEmulatedMmio;
             if (vcpu.MmioIsRead)
             {
-                ulong data = BinaryPrimitives.ReadUInt64LittleEndian(vcpu.Run.MmioData);
-                mem.Write64(run + RmiRecRun.EnterGprs, data & SizeMask(vcpu.MmioLength));
+                mem.Write64(run + RmiRecRun.EnterGprs, vcpu.MmioReadData);
             }
         }
 
@@ -282,16 +288,38 @@ internal static class RealmRunLoop
         vcpu.EmulatedMmioPending = true;
         vcpu.MmioIsRead = !write;
         vcpu.MmioLength = size;
+        vcpu.MmioNeeded = true;
+        vcpu.MmioReadData = 0;
         ulong data = write ? writeValue & SizeMask(size) : 0;
         if (vcpu.Vm.Irqchip is IInKernelIrqchip gic && gic.TryHandleMmio(vcpu.Index, gpa, write, size, ref data))
         {
+            // io_mem_abort: an access the kernel handled is completed at once, through kvm_run.mmio.data.
             BinaryPrimitives.WriteUInt64LittleEndian(vcpu.Run.MmioData, data);
+            CompleteMmio(vcpu);
             return null;
         }
 
         vcpu.Run.SetMmio(gpa, size, write, data);
         vcpu.Run.ExitReason = KvmExitReason.Mmio;
         return KvmResult.Success;
+    }
+
+    /// <summary>
+    /// kvm_handle_mmio_return: once per MMIO exit (mmio_needed), a read takes its value from kvm_run.mmio.data,
+    /// masked to the access size; the next entry hands it to the RMM with REC_ENTER_FLAG_EMULATED_MMIO (§2.14).
+    /// </summary>
+    private static void CompleteMmio(KvmVcpu vcpu)
+    {
+        if (!vcpu.MmioNeeded)
+        {
+            return;
+        }
+
+        vcpu.MmioNeeded = false;
+        if (vcpu.MmioIsRead)
+        {
+            vcpu.MmioReadData = BinaryPrimitives.ReadUInt64LittleEndian(vcpu.Run.MmioData) & SizeMask(vcpu.MmioLength);
+        }
     }
 
     /// <summary>The stage-2 fault mapped a page: the realm can move on.</summary>

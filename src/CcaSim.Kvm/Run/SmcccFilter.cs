@@ -34,8 +34,8 @@ public sealed class SmcccFilter
         (0xC000_0000, 0xC000_FFFF, SmcccFilterAction.Handle),
     ];
 
-    /// <summary>Adds a range: -EINVAL for padding, an unknown action, an empty or wrapping range; -EEXIST for an overlap.</summary>
-    public KvmResult Add(in KvmSmcccFilter filter)
+    /// <summary>kvm_smccc_set_filter's argument checks: -EINVAL for padding, an unknown action, an empty or wrapping range.</summary>
+    public static KvmResult Validate(in KvmSmcccFilter filter)
     {
         foreach (byte b in filter.Pad)
         {
@@ -48,6 +48,18 @@ public sealed class SmcccFilter
         if (filter.Action > (byte)SmcccFilterAction.FwdToUser || filter.NrFunctions == 0 || (ulong)filter.Base + filter.NrFunctions - 1 > uint.MaxValue)
         {
             return Errno.EINVAL;
+        }
+
+        return KvmResult.Success;
+    }
+
+    /// <summary>Adds a range: the errors of <see cref="Validate"/>, then -EEXIST for an overlap.</summary>
+    public KvmResult Add(in KvmSmcccFilter filter)
+    {
+        KvmResult valid = Validate(filter);
+        if (!valid.IsSuccess)
+        {
+            return valid;
         }
 
         uint end = filter.Base + filter.NrFunctions - 1;

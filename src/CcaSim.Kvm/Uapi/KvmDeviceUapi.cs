@@ -111,6 +111,16 @@ public static class KvmVgicAttr
 }
 
 /// <summary>
+/// The VM-fd device attributes of arm64 (KVM_{SET,HAS}_DEVICE_ATTR on a VM fd, kvm_vm_set_attr / kvm_vm_has_attr):
+/// one group, KVM_ARM_VM_SMCCC_CTRL, with one attribute, the write-only KVM_ARM_VM_SMCCC_FILTER.
+/// </summary>
+public static class KvmArmVmAttr
+{
+    public const uint GroupSmcccCtrl = 0;
+    public const ulong SmcccFilter = 0;
+}
+
+/// <summary>
 /// The arm64 KVM_IRQ_LINE <c>irq</c> word: vcpu2_index[31:28], irq_type[27:24], vcpu_index[23:16], irq_id[15:0].
 /// The vCPU index is vcpu2_index × 256 + vcpu_index, so 4096 vCPUs are addressable.
 /// </summary>

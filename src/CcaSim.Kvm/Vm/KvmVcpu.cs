@@ -62,6 +62,12 @@ public sealed partial class KvmVcpu
 
     internal int MmioLength { get; set; }
 
+    /// <summary>vcpu->mmio_needed: an MMIO exit whose completion (kvm_handle_mmio_return) has not happened yet.</summary>
+    internal bool MmioNeeded { get; set; }
+
+    /// <summary>A completed MMIO read's value, masked to the access size: what the next entry puts in rec_enter.gprs[0].</summary>
+    internal ulong MmioReadData { get; set; }
+
     /// <summary>KVM_SET_VCPU_EVENTS turned the pending MMIO into an external abort (§2.14).</summary>
     internal bool InjectSeaPending { get; set; }
 

@@ -124,6 +124,7 @@ public sealed class PrivateMemSelftestTests
         bed.Script.EnqueueWrite(Ram, 8, 1, 1);
         RealmProbe.RunToIdle(vmm);
         vmm.VcpuFds.ForEach(fd => Assert.Equal(0, bed.Kvm.Close(fd).ReturnValue));
+        Assert.Equal(0, bed.Kvm.Close(vmm.GicFd).ReturnValue);
         Assert.Equal(0, bed.Kvm.Close(vmm.VmFd).ReturnValue);
         GuestMemfdFile gmem = bed.Kvm.GuestMemfdOf(vmm.GmemFd)!;
 

@@ -48,6 +48,11 @@ public sealed class RealmTeardownTests
         {
             Assert.Equal(0, bed.Kvm.Close(vmm.VmFd).ReturnValue);
             vmm.VcpuFds.ForEach(fd => Assert.Equal(0, bed.Kvm.Close(fd).ReturnValue));
+            if (vmm.GicFd != 0)
+            {
+                Assert.Equal(0, bed.Kvm.Close(vmm.GicFd).ReturnValue);
+            }
+
             Assert.False(vm.IsDestroyed);
             Assert.Equal(0, bed.Kvm.Close(vmm.GmemFd).ReturnValue);
             Assert.Equal(0, bed.Kvm.Process.Munmap(vmm.Uaddr).ReturnValue);
@@ -73,6 +78,7 @@ public sealed class RealmTeardownTests
         GuestMemfdFile gmem = bed.Kvm.GuestMemfdOf(vmm.GmemFd)!;
 
         vmm.VcpuFds.ForEach(fd => Assert.Equal(0, bed.Kvm.Close(fd).ReturnValue));
+        Assert.Equal(0, bed.Kvm.Close(vmm.GicFd).ReturnValue);
         Assert.Equal(0, bed.Kvm.Close(vmm.VmFd).ReturnValue);
 
         Assert.False(vm.IsDestroyed);
@@ -85,6 +91,47 @@ public sealed class RealmTeardownTests
         Assert.True(vm.IsDestroyed);
         Assert.Equal(RealmState.Dead, vm.Realm.State);
         Assert.Equal(0, bed.Kvm.Process.Munmap(vmm.Uaddr).ReturnValue);
+        bed.AssertNoLeaks();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TheVgicDeviceFd_HoldsTheVm_TheRealmLivesUntilItIsClosed(bool activated)
+    {
+        var bed = new KvmTestBed();
+        var vmm = new RealmVmm(bed);
+        vmm.Populate(Ram, 2 * Page);
+        if (activated)
+        {
+            RealmProbe.RunToIdle(vmm);
+        }
+
+        var vm = vmm.Vm;
+        RealmState state = vm.Realm!.State;
+        ulong rd = vm.Realm.Rd;
+
+        // Releasing the guest_memfd may give its private pages back (kvm_gmem_release); the realm itself must stay.
+        Assert.Equal(0, bed.Kvm.Close(vmm.GmemFd).ReturnValue);
+        var realmGranules = bed.Platform.Gpt.NonSecureExceptions().Select(e => e.Pa).ToList();
+        vmm.VcpuFds.ForEach(fd => Assert.Equal(0, bed.Kvm.Close(fd).ReturnValue));
+        Assert.Equal(0, bed.Kvm.Close(vmm.VmFd).ReturnValue);
+        Assert.Equal(0, bed.Kvm.Process.Munmap(vmm.Uaddr).ReturnValue);
+
+        // kvm_ioctl_create_device took a reference for the device fd: nothing is torn down yet.
+        Assert.False(vm.IsDestroyed);
+        Assert.Equal(state, vm.Realm.State);
+        Assert.Equal(GranuleState.Rd, bed.Rmm.GranuleStateOf(rd));
+        Assert.Equal(1, bed.Kvm.Vmids.InUse);
+        Assert.Equal(1, bed.Rmm.VmidsInUse);
+        Assert.Equal(realmGranules, bed.Platform.Gpt.NonSecureExceptions().Select(e => e.Pa));
+        Assert.All(realmGranules, pa => Assert.NotEqual(GranuleState.Undelegated, bed.Rmm.GranuleStateOf(pa)));
+        Assert.Equal(0, bed.Kvm.HasDeviceAttr(vmm.GicFd, new KvmDeviceAttr { Group = KvmVgicAttr.GroupCtrl, Attr = KvmVgicAttr.CtrlInit }).ReturnValue);
+
+        Assert.Equal(0, bed.Kvm.Close(vmm.GicFd).ReturnValue);
+
+        Assert.True(vm.IsDestroyed);
+        Assert.Equal(Errno.EBADF, bed.Kvm.HasDeviceAttr(vmm.GicFd, default).Error);
         bed.AssertNoLeaks();
     }
 

@@ -129,6 +129,32 @@ public sealed class RealmExitTests
         Finish(bed, vmm);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ImmediateExit_AfterAnMmioRead_CompletesItWithTheDataOfThatCall_AndLaterWritesAreIgnored(int immediateExits)
+    {
+        var (bed, vmm, steps) = Start();
+        bed.Script.EnqueueRead((DeviceGpa + 0x20) | vmm.Vm.Realm!.SharedBit, 4, 3);
+        Assert.Equal(0, vmm.RunVcpu().ReturnValue);
+        KvmRun run = vmm.Run(0);
+        run.ImmediateExit = true;
+        ulong data = 0x1111;
+        for (int i = 0; i < immediateExits; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(run.MmioData, data + (ulong)i);
+            Assert.Equal(Err(Errno.EINTR), vmm.RunVcpu().ReturnValue);
+        }
+
+        // kvm_arch_vcpu_ioctl_run took mmio.data at the first -EINTR call; the completion is done once.
+        BinaryPrimitives.WriteUInt64LittleEndian(run.MmioData, 0xBAD);
+        run.ImmediateExit = false;
+        Assert.Equal(Err(Errno.EINTR), vmm.RunVcpu().ReturnValue);
+
+        Assert.Equal(data, Assert.Single(steps).X[3]);
+        Finish(bed, vmm);
+    }
+
     // ---- RIPAS change (§2.13) ----
 
     [Theory]

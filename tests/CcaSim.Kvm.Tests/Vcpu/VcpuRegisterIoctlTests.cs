@@ -283,7 +283,7 @@ public sealed class VcpuRegisterIoctlTests
         Assert.Equal(Errno.EINVAL, bed.Kvm.ArmGetRegWritableMasks(vmm.VmFd, new KvmRegMaskRange { Addr = masks, Range = 1 }).Error);
         Assert.Equal(Errno.EINVAL, bed.Kvm.ArmGetRegWritableMasks(vmm.VmFd, reserved).Error);
         Assert.Equal(Errno.EFAULT, bed.Kvm.ArmGetRegWritableMasks(vmm.VmFd, new KvmRegMaskRange { Addr = 0x1000 }).Error);
-        Assert.Equal(Errno.ENOTTY, bed.Kvm.ArmGetRegWritableMasks(vmm.VcpuFds[0], new KvmRegMaskRange { Addr = masks }).Error);
+        Assert.Equal(Errno.EINVAL, bed.Kvm.ArmGetRegWritableMasks(vmm.VcpuFds[0], new KvmRegMaskRange { Addr = masks }).Error);
 
         Assert.Equal(0, bed.Kvm.Process.Munmap(masks).ReturnValue);
         vmm.Close();
@@ -299,7 +299,7 @@ public sealed class VcpuRegisterIoctlTests
         Assert.Equal(Errno.EINVAL, bed.Kvm.ArmSetCounterOffset(vmm.VmFd, new KvmArmCounterOffset { CounterOffset = 1000 }).Error);
 
         Assert.Equal(0UL, bed.Kvm.VmOf(vmm.VmFd)!.CounterOffset);
-        Assert.Equal(Errno.ENOTTY, bed.Kvm.ArmSetCounterOffset(vmm.VcpuFds[0], default).Error);
+        Assert.Equal(Errno.EINVAL, bed.Kvm.ArmSetCounterOffset(vmm.VcpuFds[0], default).Error);
         vmm.Close();
         bed.AssertNoLeaks();
     }
@@ -332,7 +332,7 @@ public sealed class VcpuRegisterIoctlTests
         Assert.Equal(0u, init.Features[0]);
         init.Features[0] = KvmVcpuFeature.Bit(KvmVcpuFeature.Psci02);
         Assert.Equal(0, bed.Kvm.ArmVcpuInit(vmm.VcpuFds[0], init).ReturnValue);
-        Assert.Equal(Errno.ENOTTY, bed.Kvm.ArmPreferredTarget(vmm.VcpuFds[0], out _).Error);
+        Assert.Equal(Errno.EINVAL, bed.Kvm.ArmPreferredTarget(vmm.VcpuFds[0], out _).Error);
         vmm.Close();
         bed.AssertNoLeaks();
     }
@@ -350,7 +350,7 @@ public sealed class VcpuRegisterIoctlTests
 
         Assert.Equal(0, events.SerrorPending);
         Assert.Equal(0, events.ExtDabtPending);
-        Assert.Equal(Errno.ENOTTY, bed.Kvm.GetVcpuEvents(vmm.VmFd, out _).Error);
+        Assert.Equal(Errno.EINVAL, bed.Kvm.GetVcpuEvents(vmm.VmFd, out _).Error);
         vmm.Close();
         bed.AssertNoLeaks();
     }

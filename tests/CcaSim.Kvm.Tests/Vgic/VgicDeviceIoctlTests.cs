@@ -31,7 +31,7 @@ public sealed class VgicDeviceIoctlTests
         var dist = new KvmDeviceAttr { Group = KvmVgicAttr.GroupAddr, Attr = KvmVgicAttr.AddrTypeV3Dist, Addr = 0x1000 };
 
         Assert.Equal(Errno.EFAULT, bed.Kvm.GetDeviceAttr(vmm.GicFd, dist).Error);
-        Assert.Equal(Errno.ENOTTY, bed.Kvm.GetDeviceAttr(vmm.VmFd, dist).Error);
+        Assert.Equal(Errno.EINVAL, bed.Kvm.GetDeviceAttr(vmm.VmFd, dist).Error);
         Assert.Equal(Errno.EBADF, bed.Kvm.GetDeviceAttr(999, dist).Error);
 
         vmm.Close();
