@@ -18,7 +18,11 @@ internal static class ExitCodes
     /// <summary>A bug in ccasim: an unexpected exception, reported as one line (EX_SOFTWARE).</summary>
     public const int Internal = 70;
 
+    /// <summary>rmm stopped by SIGINT or SIGTERM between two lines: 128 + the signal's number, as a shell reports it.</summary>
+    public static int Interrupted(System.Runtime.InteropServices.PosixSignal signal) =>
+        signal == System.Runtime.InteropServices.PosixSignal.SIGINT ? 130 : 143;
+
     public const string HelpText =
         "Exit codes: 0 done (rmm: ran to end of input; verify: token OK), 1 verify: token failed a check, "
-        + "2 usage error (bad option, missing/unreadable file), 3 I/O failure (input unreadable, output unwritable), 70 internal error.";
+        + "2 usage error (bad option, missing/unreadable file), 3 I/O failure (input unreadable, output unwritable), 130/143 rmm interrupted (SIGINT/SIGTERM), 70 internal error.";
 }

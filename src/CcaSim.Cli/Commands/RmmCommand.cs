@@ -123,10 +123,11 @@ internal static class RmmCommand
             RealmManagementMonitor rmm = RealmManagementMonitor.Boot(platform.Monitor, config, platform.Interrupts);
             using var input = new StreamReader(inputStream!, new System.Text.UTF8Encoding(false), false, 1 << 16);
             RmmConsole console;
+            using var interrupt = new Interruption(seekable);
             try
             {
                 using var output = new StreamWriter(System.Console.OpenStandardOutput(), bufferSize: 1 << 16) { AutoFlush = false };
-                console = new RmmConsole(platform, rmm, output) { FlushEachLine = !seekable };
+                console = new RmmConsole(platform, rmm, output) { FlushEachLine = !seekable, Stop = interrupt.Token };
                 console.Run(input);
             }
             catch (IOException e)
@@ -139,6 +140,12 @@ internal static class RmmCommand
             {
                 err.WriteLine($"ccasim rmm: cannot read {(path is null or "-" ? "standard input" : $"script '{path}'")}: {console.InputError}");
                 return ExitCodes.Io;
+            }
+
+            if (interrupt.Signal is { } signal)
+            {
+                err.WriteLine($"ccasim rmm: interrupted by {signal} after line {console.LinesRun}; results up to it are written");
+                return ExitCodes.Interrupted(signal);
             }
 
             return 0;

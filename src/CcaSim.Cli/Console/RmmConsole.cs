@@ -45,6 +45,12 @@ internal sealed class RmmConsole
     /// <summary>Why the input stopped before its end (an I/O error), or null when it was read to the end.</summary>
     public string? InputError { get; private set; }
 
+    /// <summary>Stops the run between two lines (SIGINT, SIGTERM): the results so far are written out.</summary>
+    public CancellationToken Stop { get; init; }
+
+    /// <summary>Number of input lines taken so far, the current one included.</summary>
+    public long LinesRun { get; private set; }
+
     /// <summary>Write each line's result out as soon as it completes (for pipes, FIFOs and terminals).</summary>
     public bool FlushEachLine { get; init; }
 
@@ -56,8 +62,9 @@ internal sealed class RmmConsole
     {
         Span<Range> tokens = stackalloc Range[MaxTokens + 1];
         var reader = new ScriptReader(input);
-        while (reader.TryReadLine(out ReadOnlySpan<char> raw, out bool overlong))
+        while (!Stop.IsCancellationRequested && reader.TryReadLine(out ReadOnlySpan<char> raw, out bool overlong))
         {
+            LinesRun = reader.LineNumber;
             if (overlong)
             {
                 // Shown at once, whatever the input: a line that never ends (/dev/zero) holds no other output back.
@@ -90,6 +97,13 @@ internal sealed class RmmConsole
         }
 
         InputError = reader.Error;
+        if (Stop.IsCancellationRequested)
+        {
+            // Interrupted: what ran is written out; calls still queued are not "never run", just not reached.
+            _out.Flush();
+            return;
+        }
+
         if (_realm.Pending > 0)
         {
             Error(ErrorCodes.Unrun, _realm.Pending);

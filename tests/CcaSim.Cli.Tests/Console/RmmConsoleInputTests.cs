@@ -177,6 +177,21 @@ public sealed class RmmConsoleInputTests
     }
 
     [Fact]
+    public void Run_StoppedBetweenLines_WritesTheResultsSoFarAndReportsNoUnrunCalls()
+    {
+        var platform = new CcaPlatform(new PlatformOptions { MemorySize = 64UL << 20 });
+        using var stop = new CancellationTokenSource();
+        var output = new StringWriter();
+        var console = new RmmConsole(platform, RealmManagementMonitor.Boot(platform.Monitor, null, platform.Interrupts), output) { Stop = stop.Token };
+
+        // The reader stands in for SIGINT arriving while line 3 runs.
+        console.Run(new CallbackReader("base\nrsi RSI_VERSION\nbase\nbase\nbase\n", afterLines: 3, stop.Cancel));
+
+        Assert.Equal(["B 80000000", "B 80000000"], Lines(output.ToString()));
+        Assert.Equal(3, console.LinesRun);
+    }
+
+    [Fact]
     public void Run_InputFailingPartWay_RunsTheLinesReadAndReportsTheError()
     {
         (string output, RmmConsole console) = Run(new FailingReader("base\nbase\n"));
@@ -241,6 +256,30 @@ public sealed class RmmConsoleInputTests
             tail.CopyTo(_tail, buffer, index, m);
             _tail += m;
             return m;
+        }
+    }
+
+    /// <summary>Hands out its text a line a read, and calls <c>callback</c> as it hands out line <c>afterLines</c>.</summary>
+    private sealed class CallbackReader(string text, int afterLines, Action callback) : TextReader
+    {
+        private readonly string[] _lines = text.Split('\n');
+        private int _next;
+
+        public override int Read(char[] buffer, int index, int count)
+        {
+            if (_next >= _lines.Length - 1)
+            {
+                return 0;
+            }
+
+            if (_next == afterLines - 1)
+            {
+                callback();
+            }
+
+            string line = _lines[_next++] + "\n";
+            line.CopyTo(0, buffer, index, line.Length);
+            return line.Length;
         }
     }
 
