@@ -66,7 +66,10 @@ internal static class InputFiles
         catch (IOException e)
         {
             data = [];
-            ioError = Console.OutputFiles.OneLine(e.Message);
+
+            // The runtime appends " : 'PATH'"; the caller's line names the path already.
+            string message = stream is FileStream file ? e.Message.Replace($" : '{file.Name}'", "", StringComparison.Ordinal) : e.Message;
+            ioError = Console.OutputFiles.OneLine(message);
             return BoundedRead.IoError;
         }
         catch (UnauthorizedAccessException e)
