@@ -62,7 +62,7 @@ public static class CcaClaims
                 byte[]? rem = CborMaps.TryReadBytes(items[i]);
                 if (rem is null || !AttestationHash.IsDigestSize(rem.Length))
                 {
-                    failures.Add(new TokenFailure(TokenCheck.RealmExtensibleMeasurements, $"REM[{i}] is not a bstr of 32, 48 or 64 bytes"));
+                    failures.Add(new TokenFailure(TokenCheck.RealmExtensibleMeasurements, $"REM{i + 1} is not a bstr of 32, 48 or 64 bytes"));
                 }
 
                 rems.Add(rem ?? []);

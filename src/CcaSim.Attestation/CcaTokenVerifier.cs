@@ -357,7 +357,7 @@ public static class CcaTokenVerifier
             for (int i = 0; i < rems.Count; i++)
             {
                 byte[] actual = i < realm.ExtensibleMeasurements.Count ? realm.ExtensibleMeasurements[i] : [];
-                Compare(rems[i], actual, TokenCheck.ExpectedExtensibleMeasurement, $"REM[{i}]", failures);
+                Compare(rems[i], actual, TokenCheck.ExpectedExtensibleMeasurement, $"REM{i + 1}", failures);
             }
         }
     }

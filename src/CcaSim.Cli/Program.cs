@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using CcaSim.Cli.Commands;
 
 namespace CcaSim.Cli;
@@ -13,6 +14,46 @@ internal static class Program
             VerifyCommand.Create(),
             PlatformKeyCommand.Create(),
         };
-        return root.Parse(args).Invoke();
+        HelpWithAppendix.Install(root, new Dictionary<string, string>(StringComparer.Ordinal) { ["rmm"] = RmmCommand.ScriptSyntax });
+
+        try
+        {
+            ParseResult parse = root.Parse(args);
+            if (parse.Action is ParseErrorAction && parse.Errors.Count > 0)
+            {
+                // One line naming the option and value, not the full help (issue 10).
+                string command = parse.CommandResult.Command == root ? "ccasim" : $"ccasim {parse.CommandResult.Command.Name}";
+                ReportError($"{command}: {string.Join("; ", parse.Errors.Select(e => e.Message))} (see '{command} --help')");
+                return ExitCodes.Usage;
+            }
+
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (IOException e)
+        {
+            // Help and verify's report go through the console's writer; a full or failing device ends up here.
+            ReportError($"ccasim: cannot write standard output: {Cli.Console.OutputFiles.OneLine(e.Message)}");
+            return ExitCodes.Io;
+        }
+#pragma warning disable CA1031 // The last-resort net: a bug must still end as one line, never a stack trace.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            ReportError($"ccasim: internal error: {e.GetType().Name}: {Cli.Console.OutputFiles.OneLine(e.Message)}");
+            return ExitCodes.Internal;
+        }
+    }
+
+    /// <summary>Writes one line to standard error; a standard error that cannot be written loses it quietly.</summary>
+    public static void ReportError(string line)
+    {
+        try
+        {
+            System.Console.Error.WriteLine(line);
+        }
+        catch (IOException)
+        {
+            // Nowhere left to say it; the exit code still does.
+        }
     }
 }

@@ -17,6 +17,9 @@ public sealed record PlatformOptions
 
     public ulong MemorySize { get; init; } = DefaultMemorySize;
 
+    /// <summary>Bytes of host storage the simulated DRAM may take (2 MiB slabs); unlimited by default.</summary>
+    public ulong MaxCommittedBytes { get; init; } = ulong.MaxValue;
+
     /// <summary>Ranges that boot firmware placed in a PAS other than Non-secure (e.g. Secure-world carve-outs).</summary>
     public IReadOnlyList<PasRange> ReservedRanges { get; init; } = [];
 }
@@ -35,7 +38,7 @@ public sealed class CcaPlatform
     {
         options ??= new PlatformOptions();
         Options = options;
-        Memory = new PhysicalMemory(options.MemoryBase, options.MemorySize);
+        Memory = new PhysicalMemory(options.MemoryBase, options.MemorySize) { CommitLimit = options.MaxCommittedBytes };
         Gpt = new GranuleProtectionTable(Memory);
         foreach (PasRange range in options.ReservedRanges)
         {

@@ -11,8 +11,8 @@ namespace CcaSim.Cli.Commands;
 internal sealed class AttestationOptions
 {
     private readonly Option<string> _seed = new("--attestation-seed") { Description = "Seed of the platform's attestation keys and claims.", DefaultValueFactory = _ => PlatformDescription.DefaultSeed };
-    private readonly Option<FileInfo?> _platformKey = new("--platform-key-pem") { Description = "Platform attestation private key (P-384, PEM) instead of the seeded one." };
-    private readonly Option<FileInfo?> _rak = new("--rak-pem") { Description = "Realm attestation private key (P-384, PEM) instead of the seeded one." };
+    private readonly Option<string?> _platformKey = new("--platform-key-pem") { Description = "Platform attestation private key (P-384, PEM) instead of the seeded one." };
+    private readonly Option<string?> _rak = new("--rak-pem") { Description = "Realm attestation private key (P-384, PEM) instead of the seeded one." };
 
     public void AddTo(Command command)
     {
@@ -26,27 +26,44 @@ internal sealed class AttestationOptions
     {
         problem = null;
         PlatformDescription platform = PlatformDescription.FromSeed(parse.GetValue(_seed)!);
-        foreach ((FileInfo? file, bool isPlatform) in new[] { (parse.GetValue(_platformKey), true), (parse.GetValue(_rak), false) })
+        foreach ((string? file, bool isPlatform) in new[] { (parse.GetValue(_platformKey), true), (parse.GetValue(_rak), false) })
         {
             if (file is null)
             {
                 continue;
             }
 
-            if (!file.Exists)
+            problem = InputFiles.TryOpen(file, "key file", out FileStream? stream);
+            if (problem is not null)
             {
-                problem = $"key file '{file}' does not exist";
+                return null;
+            }
+
+            byte[] bytes;
+            using (stream)
+            {
+                BoundedRead read = InputFiles.ReadBounded(stream!, VerifyCommand.MaxKeyBytes, out bytes, out string? ioError);
+                problem = read switch
+                {
+                    BoundedRead.TooLarge => $"key file '{file}' is larger than {VerifyCommand.MaxKeyBytes} bytes; not a PEM key",
+                    BoundedRead.IoError => $"key file '{file}' cannot be read: {ioError}",
+                    _ => null,
+                };
+            }
+
+            if (problem is not null)
+            {
                 return null;
             }
 
             try
             {
-                string pem = File.ReadAllText(file.FullName);
+                string pem = System.Text.Encoding.UTF8.GetString(bytes);
                 platform = isPlatform ? platform.WithPlatformKeyPem(pem) : platform.WithRealmAttestationKeyPem(pem);
             }
             catch (Exception e) when (e is ArgumentException or CryptographicException)
             {
-                problem = $"key file '{file}' is not a P-384 private key in PEM: {e.Message}";
+                problem = $"key file '{file}' is not a P-384 private key in PEM: {Console.OutputFiles.OneLine(e.Message)}";
                 return null;
             }
         }

@@ -11,27 +11,28 @@ internal static class RmmCommand
 {
     public static Command Create()
     {
-        var script = new Argument<FileInfo?>("script") { Description = "Command script; standard input when absent or '-'.", Arity = ArgumentArity.ZeroOrOne };
+        var script = new Argument<string?>("script") { Description = "Command script; standard input when absent or '-'.", Arity = ArgumentArity.ZeroOrOne };
         var poolSize = new Option<string>("--pool-size") { Description = "Size of the physical memory pool (bytes, or with K/M/G/T).", DefaultValueFactory = _ => "1G" };
         var poolBase = new Option<string>("--pool-base") { Description = "Physical address of granule g0.", DefaultValueFactory = _ => $"0x{PlatformOptions.DefaultMemoryBase:x}" };
         var feat0 = new Option<string>("--feature-register0") { Description = "RMI feature register 0 as one value.", DefaultValueFactory = _ => $"0x{FeatureRegister0.ReferenceHostBuildValue:x}" };
-        var s2sz = new Option<int?>("--s2sz") { Description = "Override S2SZ (maximum IPA width)." };
-        var lpa2 = new Option<bool?>("--lpa2") { Description = "Override LPA2 support." };
-        var sve = new Option<bool?>("--sve") { Description = "Override SVE support." };
-        var sveVl = new Option<int?>("--sve-vl") { Description = "Override maximum SVE vector length (VQ-1)." };
-        var bps = new Option<int?>("--num-bps") { Description = "Override number of breakpoints." };
-        var wps = new Option<int?>("--num-wps") { Description = "Override number of watchpoints." };
-        var pmu = new Option<bool?>("--pmu") { Description = "Override PMU support." };
-        var pmuCtrs = new Option<int?>("--pmu-counters") { Description = "Override number of PMU event counters." };
-        var sha256 = new Option<bool?>("--sha256") { Description = "Override SHA-256 support." };
-        var sha512 = new Option<bool?>("--sha512") { Description = "Override SHA-512 support." };
-        var lrs = new Option<int?>("--gic-lrs") { Description = "Override number of GICv3 list registers (1..16)." };
-        var recsOrder = new Option<int?>("--max-recs-order") { Description = "Override MAX_RECS_ORDER (max RECs = 2^order - 1)." };
-        var vmidBits = new Option<int>("--vmid-bits") { Description = "VMID width: 8 or 16.", DefaultValueFactory = _ => 16 };
+        var s2sz = CliOptions.Int("--s2sz", "Override S2SZ (maximum IPA width).");
+        var lpa2 = CliOptions.Bool("--lpa2", "Override LPA2 support.");
+        var sve = CliOptions.Bool("--sve", "Override SVE support.");
+        var sveVl = CliOptions.Int("--sve-vl", "Override maximum SVE vector length (VQ-1).");
+        var bps = CliOptions.Int("--num-bps", "Override number of breakpoints.");
+        var wps = CliOptions.Int("--num-wps", "Override number of watchpoints.");
+        var pmu = CliOptions.Bool("--pmu", "Override PMU support.");
+        var pmuCtrs = CliOptions.Int("--pmu-counters", "Override number of PMU event counters.");
+        var sha256 = CliOptions.Bool("--sha256", "Override SHA-256 support.");
+        var sha512 = CliOptions.Bool("--sha512", "Override SHA-512 support.");
+        var lrs = CliOptions.Int("--gic-lrs", "Override number of GICv3 list registers (1..16).");
+        var recsOrder = CliOptions.Int("--max-recs-order", "Override MAX_RECS_ORDER (max RECs = 2^order - 1).");
+        var vmidBits = CliOptions.Int("--vmid-bits", "VMID width: 8 or 16.", 16);
+        var hostLimit = new Option<string?>("--host-memory-limit") { Description = "Host memory the simulated DRAM may take (bytes, or with K/M/G/T); host writes past it print E nomem. Default: half the memory available to the process." };
 
         var command = new Command("rmm", "Drive the RMM as a host would: one command a line (smc, w64, r64, zero, dump, base, rsi, irq, rdump).")
         {
-            script, poolSize, poolBase, feat0, s2sz, lpa2, sve, sveVl, bps, wps, pmu, pmuCtrs, sha256, sha512, lrs, recsOrder, vmidBits,
+            script, poolSize, poolBase, feat0, s2sz, lpa2, sve, sveVl, bps, wps, pmu, pmuCtrs, sha256, sha512, lrs, recsOrder, vmidBits, hostLimit,
         };
         var attestation = new AttestationOptions();
         attestation.AddTo(command);
@@ -102,33 +103,81 @@ internal static class RmmCommand
                 return 2;
             }
 
-            var platform = new CcaPlatform(new PlatformOptions { MemoryBase = basePa, MemorySize = size });
-            RealmManagementMonitor rmm = RealmManagementMonitor.Boot(platform.Monitor, config, platform.Interrupts);
-            FileInfo? file = parse.GetValue(script);
-            TextReader input;
-            if (file is null || file.Name == "-")
+            string? limitText = parse.GetValue(hostLimit);
+            ulong limit = HostMemory.DefaultLimit();
+            if (limitText is not null && !ScriptValues.TryParseSize(limitText, out limit))
             {
-                input = System.Console.In;
-            }
-            else if (!file.Exists)
-            {
-                err.WriteLine($"ccasim rmm: script '{file}' does not exist");
+                err.WriteLine($"ccasim rmm: --host-memory-limit '{limitText}' is not a size");
                 return 2;
             }
-            else
+
+            string? path = parse.GetValue(script);
+            string? inputProblem = ScriptInput.TryOpen(path, out Stream? inputStream, out bool seekable);
+            if (inputProblem is not null)
             {
-                input = new StreamReader(file.FullName, System.Text.Encoding.UTF8, false, 1 << 16);
+                err.WriteLine($"ccasim rmm: {inputProblem}");
+                return ExitCodes.Usage;
             }
 
-            using var output = new StreamWriter(System.Console.OpenStandardOutput(), bufferSize: 1 << 16) { AutoFlush = false };
-            using (input)
+            var platform = new CcaPlatform(new PlatformOptions { MemoryBase = basePa, MemorySize = size, MaxCommittedBytes = limit });
+            RealmManagementMonitor rmm = RealmManagementMonitor.Boot(platform.Monitor, config, platform.Interrupts);
+            using var input = new StreamReader(inputStream!, new System.Text.UTF8Encoding(false), false, 1 << 16);
+            RmmConsole console;
+            using var interrupt = new Interruption(seekable);
+            try
             {
-                new RmmConsole(platform, rmm, output).Run(input);
+                using var output = new StreamWriter(System.Console.OpenStandardOutput(), bufferSize: 1 << 16) { AutoFlush = false };
+                console = new RmmConsole(platform, rmm, output) { FlushEachLine = !seekable, Stop = interrupt.Token };
+                console.Run(input);
+            }
+            catch (IOException e)
+            {
+                err.WriteLine($"ccasim rmm: cannot write standard output: {OutputFiles.OneLine(e.Message)}");
+                return ExitCodes.Io;
+            }
+
+            if (console.InputError is not null)
+            {
+                err.WriteLine($"ccasim rmm: cannot read {(path is null or "-" ? "standard input" : $"script '{path}'")}: {console.InputError}");
+                return ExitCodes.Io;
+            }
+
+            if (interrupt.Signal is { } signal)
+            {
+                err.WriteLine($"ccasim rmm: interrupted by {signal} after line {console.LinesRun}; results up to it are written");
+                return ExitCodes.Interrupted(signal);
             }
 
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The script syntax and the E codes, for <c>ccasim rmm --help</c>.</summary>
+    public static string ScriptSyntax { get; } = BuildScriptSyntax();
+
+    private static string BuildScriptSyntax()
+    {
+        var b = new System.Text.StringBuilder();
+        b.AppendLine("Script: one command a line; '#' starts a comment; lines longer than " + ScriptReader.MaxLineLength + " characters are skipped (E toolong).");
+        b.AppendLine("  smc FID [a0..a5]        RMI call; FID a number or spec name (RMI_GRANULE_DELEGATE)  -> R x0 x1 x2 x3 x4");
+        b.AppendLine("  w64 ADDR VALUE          host 64-bit write                                             -> nothing");
+        b.AppendLine("  zero ADDR               host zeroes ADDR to the end of its granule                    -> nothing");
+        b.AppendLine("  r64 ADDR                host 64-bit read                                              -> V value");
+        b.AppendLine("  dump ADDR LEN           host read of LEN bytes (at most 1 MiB)                        -> D hexbytes");
+        b.AppendLine("  base                    address of granule g0                                         -> B pa");
+        b.AppendLine("  rsi FID [a1..a10]       queue a realm call (RSI_*, PSCI_*, SMCCC_VERSION); it runs on the next RMI_REC_ENTER -> RSI x0..x4");
+        b.AppendLine("  irq 1|0                 raise or clear the pending physical IRQ                      -> nothing");
+        b.AppendLine("  rdump RD IPA LEN [FILE] realm memory as the realm sees it                             -> D hexbytes, or FILE");
+        b.AppendLine("Values: hex with 0x, decimal (or -N), gN or gN+OFF (granule N of the pool plus OFF), realm_pc. Results are lower-case hex.");
+        b.AppendLine();
+        b.AppendLine("Errors (one line 'E CODE DETAIL'; the run goes on):");
+        foreach ((string code, string meaning) in ErrorCodes.All)
+        {
+            b.Append("  E ").Append(code.PadRight(9)).AppendLine(meaning);
+        }
+
+        return b.ToString().TrimEnd();
     }
 
     /// <summary>Field overrides must fit their bit fields (rmm-1.0.md §4.4) before packing.</summary>

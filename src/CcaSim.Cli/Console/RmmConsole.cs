@@ -3,6 +3,7 @@ using CcaSim.Platform.Execution;
 using CcaSim.Platform.Memory;
 using CcaSim.Platform.Monitor;
 using CcaSim.Rmm;
+using CcaSim.Rmm.Granules;
 
 namespace CcaSim.Cli.Console;
 
@@ -41,23 +42,82 @@ internal sealed class RmmConsole
     /// <summary>Number of lines that printed an <c>E</c> result.</summary>
     public int Errors { get; private set; }
 
+    /// <summary>Why the input stopped before its end (an I/O error), or null when it was read to the end.</summary>
+    public string? InputError { get; private set; }
+
+    /// <summary>Stops the run between two lines (SIGINT, SIGTERM): the results so far are written out.</summary>
+    public CancellationToken Stop { get; init; }
+
+    /// <summary>Number of input lines taken so far, the current one included.</summary>
+    public long LinesRun { get; private set; }
+
+    /// <summary>Write each line's result out as soon as it completes (for pipes, FIFOs and terminals).</summary>
+    public bool FlushEachLine { get; init; }
+
+    /// <summary>
+    /// Runs every line of <paramref name="input"/>. I/O failures of the input or the output are not results: they
+    /// leave as <see cref="IOException"/> for the command to report.
+    /// </summary>
     public void Run(TextReader input)
     {
         Span<Range> tokens = stackalloc Range[MaxTokens + 1];
-        string? line;
-        while ((line = input.ReadLine()) is not null)
+        var reader = new ScriptReader(input);
+        while (!Stop.IsCancellationRequested && reader.TryReadLine(out ReadOnlySpan<char> raw, out bool overlong))
         {
-            ReadOnlySpan<char> text = line.AsSpan().Trim();
-            if (text.IsEmpty || text[0] == '#')
+            LinesRun = reader.LineNumber;
+            if (overlong)
+            {
+                // Shown at once, whatever the input: a line that never ends (/dev/zero) holds no other output back.
+                Error(ErrorCodes.TooLong, reader.LineNumber);
+                _out.Flush();
+                continue;
+            }
+
+            // A '#' starts a comment wherever it stands.
+            int hash = raw.IndexOf('#');
+            ReadOnlySpan<char> text = (hash < 0 ? raw : raw[..hash]).Trim();
+            if (text.IsEmpty)
             {
                 continue;
             }
 
             int n = text.SplitAny(tokens, " \t", StringSplitOptions.RemoveEmptyEntries);
-            Execute(text, tokens[..n]);
+            try
+            {
+                Execute(text, tokens[..n]);
+            }
+            catch (OutOfMemoryException)
+            {
+                // The backstop for storage the RMM or realm side commits (host writes stop at the commit limit
+                // first): the process is out of memory, the line is lost, the run goes on.
+                Error(ErrorCodes.NoMem, text[tokens[0]]);
+            }
+
+            FlushLine();
+        }
+
+        InputError = reader.Error;
+        if (Stop.IsCancellationRequested)
+        {
+            // Interrupted: what ran is written out; calls still queued are not "never run", just not reached.
+            _out.Flush();
+            return;
+        }
+
+        if (_realm.Pending > 0)
+        {
+            Error(ErrorCodes.Unrun, _realm.Pending);
         }
 
         _out.Flush();
+    }
+
+    private void FlushLine()
+    {
+        if (FlushEachLine)
+        {
+            _out.Flush();
+        }
     }
 
     private void Execute(ReadOnlySpan<char> line, ReadOnlySpan<Range> t)
@@ -113,7 +173,7 @@ internal sealed class RmmConsole
                 }
                 else if (t.Length == 2)
                 {
-                    Error("badarg", line[t[1]]);
+                    Error(ErrorCodes.BadArg, line[t[1]]);
                 }
 
                 break;
@@ -121,7 +181,7 @@ internal sealed class RmmConsole
                 RealmDump(line, t);
                 break;
             default:
-                Error("unknown", word);
+                Error(ErrorCodes.Unknown, word);
                 break;
         }
     }
@@ -198,30 +258,30 @@ internal sealed class RmmConsole
 
         if (length > MaxDumpLength)
         {
-            Error("badarg", line[t[3]]);
+            Error(ErrorCodes.BadArg, line[t[3]]);
+            return;
+        }
+
+        // GranuleStateOf takes only granule addresses of the pool; anything else is not an RD either.
+        if (!_platform.Memory.Contains(rd) || (rd & (PhysicalMemory.GranuleSize - 1)) != 0 || _rmm.GranuleStateOf(rd) != GranuleState.Rd)
+        {
+            Error(ErrorCodes.NotRd, line[t[1]]);
             return;
         }
 
         byte[] bytes = new byte[(int)length];
         if (!_rmm.TryReadRealmMemory(rd, ipa, bytes))
         {
-            Error("unmapped", line[t[2]]);
+            Error(ErrorCodes.Unmapped, line[t[2]]);
             return;
         }
 
         if (t.Length == 5)
         {
-            try
+            string? problem = OutputFiles.TryWrite(line[t[4]].ToString(), bytes);
+            if (problem is not null)
             {
-                File.WriteAllBytes(line[t[4]].ToString(), bytes);
-            }
-            catch (IOException e)
-            {
-                Error("io", e.Message);
-            }
-            catch (UnauthorizedAccessException e)
-            {
-                Error("io", e.Message);
+                Error(ErrorCodes.Io, problem);
             }
 
             return;
@@ -241,7 +301,7 @@ internal sealed class RmmConsole
 
         if (length > MaxDumpLength)
         {
-            Error("badarg", line[t[2]]);
+            Error(ErrorCodes.BadArg, line[t[2]]);
             return;
         }
 
@@ -273,7 +333,14 @@ internal sealed class RmmConsole
         }
 
         Errors++;
-        _out.Write(status == MemoryAccessStatus.GranuleProtectionFault ? "E gpf " : "E range ");
+        _out.Write("E ");
+        _out.Write(status switch
+        {
+            MemoryAccessStatus.GranuleProtectionFault => ErrorCodes.Gpf,
+            MemoryAccessStatus.StorageExhausted => ErrorCodes.NoMem,
+            _ => ErrorCodes.Range,
+        });
+        _out.Write(' ');
         Hex(addr);
         _out.Write('\n');
     }
@@ -298,7 +365,7 @@ internal sealed class RmmConsole
             return true;
         }
 
-        Error("badarg", word);
+        Error(ErrorCodes.BadArg, word);
         return false;
     }
 
@@ -309,7 +376,7 @@ internal sealed class RmmConsole
             return true;
         }
 
-        Error("badarg", line[r]);
+        Error(ErrorCodes.BadArg, line[r]);
         return false;
     }
 
@@ -334,8 +401,15 @@ internal sealed class RmmConsole
             return true;
         }
 
-        Error("arity", line[t[0]]);
+        Error(ErrorCodes.Arity, line[t[0]]);
         return false;
+    }
+
+    private void Error(string reason, long number)
+    {
+        Span<char> digits = stackalloc char[20];
+        number.TryFormat(digits, out int n, default, System.Globalization.CultureInfo.InvariantCulture);
+        Error(reason, digits[..n]);
     }
 
     private void Error(string reason, ReadOnlySpan<char> detail = default)

@@ -48,7 +48,20 @@ internal static class ScriptValues
                 return false;
             }
 
-            value = unchecked(poolBase + (granule << 12) + offset);
+            // An address past 2^64 is a bad argument, not a wrapped one (g4503599627370496 is not g0).
+            value = 0;
+            if (granule > ulong.MaxValue >> 12 || granule << 12 > ulong.MaxValue - poolBase)
+            {
+                return false;
+            }
+
+            ulong granuleAddress = poolBase + (granule << 12);
+            if (offset > ulong.MaxValue - granuleAddress)
+            {
+                return false;
+            }
+
+            value = granuleAddress + offset;
             return true;
         }
 

@@ -10,6 +10,12 @@ public enum MemoryAccessStatus : byte
 
     /// <summary>The address is not backed by the physical memory pool (an external abort on real hardware).</summary>
     OutOfRange = 2,
+
+    /// <summary>
+    /// A normal-world write needed new host storage past the pool's commit limit (a simulator limit with no
+    /// hardware counterpart: the process backing the simulated DRAM is out of memory). Nothing was written.
+    /// </summary>
+    StorageExhausted = 3,
 }
 
 /// <summary>

@@ -76,6 +76,13 @@ public class MemoryAccessor
             return status;
         }
 
+        // Only the normal world is held to the commit limit: it is the one a user drives directly, and its
+        // accesses have a failure path. RMM and realm writes are bounded by what the host delegated.
+        if (World == AccessWorld.NonSecure && !source.IsEmpty && !_memory.HasStorageFor(pa, (ulong)source.Length))
+        {
+            return MemoryAccessStatus.StorageExhausted;
+        }
+
         while (!source.IsEmpty)
         {
             int offset = (int)(pa & (PhysicalMemory.GranuleSize - 1));

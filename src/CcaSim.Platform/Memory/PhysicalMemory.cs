@@ -20,6 +20,7 @@ public sealed class PhysicalMemory
     private static readonly byte[] s_zeroGranule = new byte[GranuleSize];
     private readonly Chunk?[] _chunks;
     private long _committed;
+    private long _slabs;
 
     public PhysicalMemory(ulong basePa, ulong size)
     {
@@ -65,6 +66,29 @@ public sealed class PhysicalMemory
     /// <summary>Number of granules that currently have host storage behind them.</summary>
     public long CommittedGranules => _committed;
 
+    /// <summary>Number of 2 MiB slabs of host storage the pool currently holds.</summary>
+    public long CommittedSlabs => _slabs;
+
+    /// <summary>Bytes of host storage the pool may hold; writes of the normal world past it fail (see <see cref="MemoryAccessStatus.StorageExhausted"/>).</summary>
+    public ulong CommitLimit { get; init; } = ulong.MaxValue;
+
+    /// <summary>Size of one slab of host storage.</summary>
+    public const int SlabSize = ChunkBytes;
+
+    /// <summary>True when [pa, pa+length) (inside the pool) can be written without taking storage past <see cref="CommitLimit"/>.</summary>
+    internal bool HasStorageFor(ulong pa, ulong length)
+    {
+        ulong first = GranuleIndex(pa) >> ChunkShift;
+        ulong last = GranuleIndex(pa + length - 1) >> ChunkShift;
+        ulong needed = 0;
+        for (ulong c = first; c <= last; c++)
+        {
+            needed += _chunks[c] is null ? 1UL : 0UL;
+        }
+
+        return needed == 0 || ((ulong)_slabs + needed) <= CommitLimit / ChunkBytes;
+    }
+
     /// <summary>True when [pa, pa+length) lies inside the pool.</summary>
     public bool Contains(ulong pa, ulong length = 1) => pa >= Base && length <= Size && pa - Base <= Size - length;
 
@@ -85,7 +109,14 @@ public sealed class PhysicalMemory
 
     internal Span<byte> WriteGranule(ulong index)
     {
-        Chunk chunk = _chunks[index >> ChunkShift] ??= new Chunk();
+        ref Chunk? slot = ref _chunks[index >> ChunkShift];
+        if (slot is null)
+        {
+            slot = new Chunk();
+            _slabs++;
+        }
+
+        Chunk chunk = slot;
         if (chunk.Commit(index))
         {
             _committed++;
@@ -105,6 +136,7 @@ public sealed class PhysicalMemory
             {
                 chunk.ReturnStorage();
                 chunk = null;
+                _slabs--;
             }
         }
     }

@@ -105,7 +105,7 @@ public sealed class RmmConsoleTests
     [InlineData("rsi RSI_NOT_A_CALL", "E badarg RSI_NOT_A_CALL")]
     [InlineData("rsi RSI_VERSION 1 2 3 4 5 6 7 8 9 10 11", "E arity rsi")]
     [InlineData("irq 2", "E badarg 2")]
-    [InlineData("rdump g0 0 8", "E unmapped 0")]
+    [InlineData("rdump g0 0 8", "E notrd g0")]
     public void Run_ReportsBadLinesAndGoesOn(string line, string expected)
     {
         (string output, RmmConsole console) = Run(line + "\nbase\n");

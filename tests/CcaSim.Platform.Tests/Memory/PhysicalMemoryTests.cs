@@ -21,6 +21,37 @@ public sealed class PhysicalMemoryTests
     }
 
     [Fact]
+    public void HostWrite_PastTheCommitLimit_ReportsStorageExhaustedAndChangesNothing()
+    {
+        var platform = new CcaPlatform(new PlatformOptions { MemorySize = 1UL << 30, MaxCommittedBytes = 2UL * PhysicalMemory.SlabSize });
+        ulong slab = PhysicalMemory.SlabSize;
+        ulong g0 = platform.Memory.Base;
+
+        Assert.Equal(MemoryAccessStatus.Ok, platform.HostMemory.TryWrite64(g0, 1));
+        Assert.Equal(MemoryAccessStatus.Ok, platform.HostMemory.TryWrite64(g0 + slab, 2));
+        Assert.Equal(MemoryAccessStatus.StorageExhausted, platform.HostMemory.TryWrite64(g0 + (2 * slab), 3));
+        Assert.Equal(MemoryAccessStatus.Ok, platform.HostMemory.TryWrite64(g0 + 0x1000, 4));
+
+        Assert.Equal(2, platform.Memory.CommittedSlabs);
+        Assert.Equal(0UL, platform.HostMemory.Read64(g0 + (2 * slab)));
+    }
+
+    [Fact]
+    public void HostWrite_AfterASlabIsReleased_FitsUnderTheCommitLimitAgain()
+    {
+        var platform = new CcaPlatform(new PlatformOptions { MemorySize = 1UL << 30, MaxCommittedBytes = PhysicalMemory.SlabSize });
+        ulong g0 = platform.Memory.Base;
+        ulong other = g0 + (5UL * PhysicalMemory.SlabSize);
+        platform.HostMemory.Write64(g0, 1);
+
+        Assert.Equal(MemoryAccessStatus.StorageExhausted, platform.HostMemory.TryWrite64(other, 2));
+        Assert.Equal(MemoryAccessStatus.Ok, platform.HostMemory.TryZero(g0, PhysicalMemory.GranuleSize));
+        Assert.Equal(MemoryAccessStatus.Ok, platform.HostMemory.TryWrite64(other, 2));
+        Assert.Equal(2UL, platform.HostMemory.Read64(other));
+        Assert.Equal(1, platform.Memory.CommittedSlabs);
+    }
+
+    [Fact]
     public void Zeroing_AWholeGranule_ReleasesItsStorage()
     {
         var platform = new CcaPlatform(new PlatformOptions { MemorySize = 1UL << 20 });

@@ -1,0 +1,28 @@
+namespace CcaSim.Cli.Commands;
+
+/// <summary>Exit codes of every <c>ccasim</c> command (listed in <c>--help</c> and the README).</summary>
+internal static class ExitCodes
+{
+    /// <summary>Done: the script ran to its end (its <c>E</c> lines are results, not failures), or the token verified.</summary>
+    public const int Ok = 0;
+
+    /// <summary><c>verify</c>: the token failed a check, or is not a token at all (e.g. larger than the cap).</summary>
+    public const int Failed = 1;
+
+    /// <summary>The command line is wrong: an unknown or malformed option, or a named file that is missing, a directory or unreadable.</summary>
+    public const int Usage = 2;
+
+    /// <summary>Input could not be read or output could not be written (I/O error, full device) after the command started.</summary>
+    public const int Io = 3;
+
+    /// <summary>A bug in ccasim: an unexpected exception, reported as one line (EX_SOFTWARE).</summary>
+    public const int Internal = 70;
+
+    /// <summary>rmm stopped by SIGINT or SIGTERM between two lines: 128 + the signal's number, as a shell reports it.</summary>
+    public static int Interrupted(System.Runtime.InteropServices.PosixSignal signal) =>
+        signal == System.Runtime.InteropServices.PosixSignal.SIGINT ? 130 : 143;
+
+    public const string HelpText =
+        "Exit codes: 0 done (rmm: ran to end of input; verify: token OK), 1 verify: token failed a check, "
+        + "2 usage error (bad option, missing/unreadable file), 3 I/O failure (input unreadable, output unwritable), 130/143 rmm interrupted (SIGINT/SIGTERM), 70 internal error.";
+}
