@@ -4,12 +4,9 @@ namespace CcaSim.Cli.Commands;
 internal static class HostMemory
 {
     /// <summary>
-    /// Half of what the runtime says the process may use: past it, a write the host could go on making into a
-    /// 1 TiB pool would end the process with OutOfMemoryException instead of an <c>E nomem</c> line.
+    /// 4 GiB, the same on every machine so that a script's transcript (where its <c>E nomem</c> lines start) does
+    /// not depend on the host; four times the default pool. Past some bound, writes into thousands of distinct
+    /// 2 MiB regions of a 1 TiB pool would end the process with OutOfMemoryException instead of a line.
     /// </summary>
-    public static ulong DefaultLimit()
-    {
-        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        return available > 0 ? (ulong)available / 2 : 4UL << 30;
-    }
+    public const ulong DefaultLimit = 4UL << 30;
 }

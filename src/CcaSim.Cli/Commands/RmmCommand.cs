@@ -28,7 +28,7 @@ internal static class RmmCommand
         var lrs = CliOptions.Int("--gic-lrs", "Override number of GICv3 list registers (1..16).");
         var recsOrder = CliOptions.Int("--max-recs-order", "Override MAX_RECS_ORDER (max RECs = 2^order - 1).");
         var vmidBits = CliOptions.Int("--vmid-bits", "VMID width: 8 or 16.", 16);
-        var hostLimit = new Option<string?>("--host-memory-limit") { Description = "Host memory the simulated DRAM may take (bytes, or with K/M/G/T); host writes past it print E nomem. Default: half the memory available to the process." };
+        var hostLimit = new Option<string?>("--host-memory-limit") { Description = "Host memory the simulated DRAM may take (bytes, or with K/M/G/T); host writes past it print E nomem. Default: 4G." };
 
         var command = new Command("rmm", "Drive the RMM as a host would: one command a line (smc, w64, r64, zero, dump, base, rsi, irq, rdump).")
         {
@@ -104,7 +104,7 @@ internal static class RmmCommand
             }
 
             string? limitText = parse.GetValue(hostLimit);
-            ulong limit = HostMemory.DefaultLimit();
+            ulong limit = HostMemory.DefaultLimit;
             if (limitText is not null && !ScriptValues.TryParseSize(limitText, out limit))
             {
                 err.WriteLine($"ccasim rmm: --host-memory-limit '{limitText}' is not a size");
