@@ -28,10 +28,12 @@ internal static class RmmCommand
         var lrs = new Option<int?>("--gic-lrs") { Description = "Override number of GICv3 list registers (1..16)." };
         var recsOrder = new Option<int?>("--max-recs-order") { Description = "Override MAX_RECS_ORDER (max RECs = 2^order - 1)." };
         var vmidBits = new Option<int>("--vmid-bits") { Description = "VMID width: 8 or 16.", DefaultValueFactory = _ => 16 };
+        var explain = new Option<bool>("--explain") { Description = "Annotate each result line with spec names (status, exit reason, decoded outputs)." };
+        var strict = new Option<bool>("--strict") { Description = "Exit 1 if any line printed E or an error status its line did not expect ('=> ...')." };
 
-        var command = new Command("rmm", "Drive the RMM as a host would: one command a line (smc, w64, r64, zero, dump, base, rsi, irq, rdump).")
+        var command = new Command("rmm", "Drive the RMM as a host would: one command a line (smc, w64, r64, zero, dump, base, rsi, irq, rdump).\n\n" + Expectation.HelpText)
         {
-            script, poolSize, poolBase, feat0, s2sz, lpa2, sve, sveVl, bps, wps, pmu, pmuCtrs, sha256, sha512, lrs, recsOrder, vmidBits,
+            script, poolSize, poolBase, feat0, s2sz, lpa2, sve, sveVl, bps, wps, pmu, pmuCtrs, sha256, sha512, lrs, recsOrder, vmidBits, explain, strict,
         };
         var attestation = new AttestationOptions();
         attestation.AddTo(command);
@@ -121,14 +123,27 @@ internal static class RmmCommand
             }
 
             using var output = new StreamWriter(System.Console.OpenStandardOutput(), bufferSize: 1 << 16) { AutoFlush = false };
+            var console = new RmmConsole(platform, rmm, output, new RmmConsoleOptions { Explain = parse.GetValue(explain) });
             using (input)
             {
-                new RmmConsole(platform, rmm, output).Run(input);
+                console.Run(input);
             }
 
-            return 0;
+            return StrictExit(parse.GetValue(strict), console, err);
         });
         return command;
+    }
+
+    /// <summary>--strict: exit 1 naming the first offending script line (Expectation.HelpText).</summary>
+    private static int StrictExit(bool strict, RmmConsole console, TextWriter err)
+    {
+        if (!strict || console.FirstOffence is not { } first)
+        {
+            return 0;
+        }
+
+        err.WriteLine($"ccasim rmm: --strict: {console.Offences} unexpected result(s); first at script line {first.Line}: {first.What}");
+        return 1;
     }
 
     /// <summary>Field overrides must fit their bit fields (rmm-1.0.md §4.4) before packing.</summary>

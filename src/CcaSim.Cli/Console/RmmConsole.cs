@@ -11,6 +11,7 @@ namespace CcaSim.Cli.Console;
 /// and the host's view of non-secure memory only. Every line's result is printed at once, in a fixed format:
 /// <c>R x0..x4</c>, <c>RSI x0..x4</c>, <c>V value</c>, <c>D bytes</c>, <c>B base</c>, or <c>E reason</c>; bad lines never stop a run.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The transcript wraps the caller's writer, which the caller owns and disposes; it holds nothing of its own.")]
 internal sealed class RmmConsole
 {
     private const int MaxTokens = 16;
@@ -22,10 +23,11 @@ internal sealed class RmmConsole
     private readonly SecureMonitor _monitor;
     private readonly MemoryAccessor _host;
     private readonly TextWriter _out;
+    private readonly Transcript _transcript;
     private readonly ulong _poolBase;
     private readonly char[] _hex = new char[32];
 
-    public RmmConsole(CcaPlatform platform, RealmManagementMonitor rmm, TextWriter output)
+    public RmmConsole(CcaPlatform platform, RealmManagementMonitor rmm, TextWriter output, RmmConsoleOptions? options = null)
     {
         _platform = platform;
         _rmm = rmm;
@@ -34,8 +36,8 @@ internal sealed class RmmConsole
         rmm.Engine = _realm;
         _monitor = platform.Monitor;
         _host = platform.HostMemory;
-        _out = output;
         _poolBase = platform.Memory.Base;
+        _out = _transcript = new Transcript(output, options ?? new RmmConsoleOptions(), _poolBase, _host);
     }
 
     /// <summary>Number of lines that printed an <c>E</c> result.</summary>
@@ -47,7 +49,7 @@ internal sealed class RmmConsole
         string? line;
         while ((line = input.ReadLine()) is not null)
         {
-            ReadOnlySpan<char> text = line.AsSpan().Trim();
+            ReadOnlySpan<char> text = _transcript.BeginLine(line.AsSpan().Trim());
             if (text.IsEmpty || text[0] == '#')
             {
                 continue;
@@ -55,6 +57,7 @@ internal sealed class RmmConsole
 
             int n = text.SplitAny(tokens, " \t", StringSplitOptions.RemoveEmptyEntries);
             Execute(text, tokens[..n]);
+            _transcript.EndLine();
         }
 
         _out.Flush();
@@ -79,6 +82,7 @@ internal sealed class RmmConsole
                 if (Arity(line, t, 1, 1) && Value(line, t[1], out ulong ra))
                 {
                     MemoryAccessStatus status = _host.TryRead64(ra, out ulong rv);
+                    _transcript.HostRead(ra);
                     Memory(status, ra, 'V', rv);
                 }
 
@@ -145,6 +149,7 @@ internal sealed class RmmConsole
             regs[i - 1] = v;
         }
 
+        _transcript.Smc(regs);
         _monitor.Smc(ref regs);
         _out.Write('R');
         for (int i = 0; i < 5; i++)
@@ -174,10 +179,12 @@ internal sealed class RmmConsole
         }
 
         _realm.Enqueue(fid, args);
+        _transcript.Queued(args);
     }
 
     private void PrintRealmCall(RealmCall call, ulong[] x)
     {
+        _transcript.RealmCallCompleted(call);
         _out.Write("RSI");
         for (int i = 0; i < 5; i++)
         {
@@ -356,6 +363,19 @@ internal sealed class RmmConsole
     {
         value.TryFormat(_hex, out int n, "x", null);
         _out.Write(_hex, 0, n);
+    }
+
+    /// <summary>Result lines that were E lines or error statuses their script line did not expect (--strict).</summary>
+    public int Offences => _transcript.Offences;
+
+    /// <summary>The first of <see cref="Offences"/>: its script line number and what it printed.</summary>
+    public (int Line, string What)? FirstOffence => _transcript.FirstOffence;
+
+    /// <summary>Called after each executed script line with its line number (tests check invariants here).</summary>
+    public Action<int>? LineCompleted
+    {
+        get => _transcript.LineCompleted;
+        set => _transcript.LineCompleted = value;
     }
 
     /// <summary>The platform this console drives (tests read state through it).</summary>
