@@ -22,7 +22,7 @@ internal sealed class RmmConsole
     private readonly ScriptedRealm _realm;
     private readonly SecureMonitor _monitor;
     private readonly MemoryAccessor _host;
-    private readonly TextWriter _out;
+    private TextWriter _out;
     private readonly Transcript _transcript;
     private readonly ulong _poolBase;
     private readonly char[] _hex = new char[32];
@@ -37,7 +37,8 @@ internal sealed class RmmConsole
         _monitor = platform.Monitor;
         _host = platform.HostMemory;
         _poolBase = platform.Memory.Base;
-        _out = _transcript = new Transcript(output, options ?? new RmmConsoleOptions(), _poolBase, _host);
+        _transcript = new Transcript(output, options ?? new RmmConsoleOptions(), _poolBase, _host);
+        _out = _transcript.Writer;
     }
 
     /// <summary>Number of lines that printed an <c>E</c> result.</summary>
@@ -50,6 +51,7 @@ internal sealed class RmmConsole
         while ((line = input.ReadLine()) is not null)
         {
             ReadOnlySpan<char> text = _transcript.BeginLine(line.AsSpan().Trim());
+            _out = _transcript.Writer;
             if (text.IsEmpty || text[0] == '#')
             {
                 continue;

@@ -58,6 +58,16 @@ public sealed class ExpectationTests
     }
 
     [Fact]
+    public void WithoutStrict_ErrorsBeforeTheFirstExpectation_AreNotCounted_ButLaterOnesAre()
+    {
+        (string[] lines, RmmConsole console) = ConsoleHarness.Run("frob\nbase => B g0\nfrob");
+
+        Assert.Equal(["E unknown frob", "B 80000000", "E unknown frob"], lines);
+        Assert.Equal(1, console.Offences);
+        Assert.Equal((3, "E unknown frob"), console.FirstOffence);
+    }
+
+    [Fact]
     public void UnmetExpectation_PrintsEExpectAfterTheResult_NamingTheScriptLine()
     {
         (string[] lines, RmmConsole console) = ConsoleHarness.Run("base\n\n# a comment\nsmc RMI_GRANULE_DELEGATE g1 => ERROR_INPUT\nbase");
@@ -77,9 +87,9 @@ public sealed class ExpectationTests
     }
 
     [Fact]
-    public void UnexpectedErrorStatusesAndELines_AreOffences_ButPrintAsBefore()
+    public void Strict_UnexpectedErrorStatusesAndELines_AreOffences_ButPrintAsBefore()
     {
-        (string[] lines, RmmConsole console) = ConsoleHarness.Run("smc RMI_GRANULE_DELEGATE g1\nsmc RMI_GRANULE_DELEGATE g1\nsmc 0xC4000156\nfrob");
+        (string[] lines, RmmConsole console) = ConsoleHarness.Run("smc RMI_GRANULE_DELEGATE g1\nsmc RMI_GRANULE_DELEGATE g1\nsmc 0xC4000156\nfrob", new RmmConsoleOptions { Strict = true });
 
         Assert.Equal(["R 0 0 0 0 0", "R 1 0 0 0 0", "R ffffffffffffffff 0 0 0 0", "E unknown frob"], lines);
         Assert.Equal(3, console.Offences);
@@ -109,8 +119,8 @@ public sealed class ExpectationTests
             .Replace("smc 0xC400015D g0 g4 0 2", "smc 0xC400015D g0 g4 0 2 => ERROR_RTT(1)", StringComparison.Ordinal)
             .Replace("smc 0xC4000153 g0 g32 0x3000 g31 1", "smc 0xC4000153 g0 g32 0x3000 g31 1 => R 304", StringComparison.Ordinal);
 
-        (string[] plain, RmmConsole plainConsole) = ConsoleHarness.Run(example);
-        (string[] lines, RmmConsole console) = ConsoleHarness.Run(expected);
+        (string[] plain, RmmConsole plainConsole) = ConsoleHarness.Run(example, new RmmConsoleOptions { Strict = true });
+        (string[] lines, RmmConsole console) = ConsoleHarness.Run(expected, new RmmConsoleOptions { Strict = true });
 
         Assert.Equal(plain, lines);
         Assert.Equal(3, plainConsole.Offences);
