@@ -121,7 +121,15 @@ public sealed class RandomScriptTests
                         Enter(_random.Next(4));
                         break;
                     case 4:
-                        Destroy(_random.Next(4));
+                        if (_random.Next(2) == 0)
+                        {
+                            Destroy(_random.Next(4));
+                        }
+                        else
+                        {
+                            Tables(_random.Next(4));
+                        }
+
                         break;
                     case 5 or 6:
                         Smc(Pick(s_rmi), Args(_random.Next(7)));
@@ -151,7 +159,7 @@ public sealed class RandomScriptTests
         {
             int b = 200 + (40 * s);
             int p = 500 + s;
-            for (int g = b; g <= b + 22; g++)
+            for (int g = b; g <= b + 29; g++)
             {
                 Smc("RMI_GRANULE_DELEGATE", $"g{g}");
             }
@@ -225,6 +233,32 @@ public sealed class RandomScriptTests
             Add("irq 0", LineKind.Other);
         }
 
+        /// <summary>Unprotected mappings, a fold and DATA_CREATE_UNKNOWN, with the slot's spare granules b+23..b+29.</summary>
+        private void Tables(int s)
+        {
+            int b = 200 + (40 * s);
+            const string Ns = "0x800000000000";
+            Smc("RMI_RTT_CREATE", $"g{b}", $"g{b + 23}", Ns, "1");
+            Smc("RMI_RTT_CREATE", $"g{b}", $"g{b + 24}", Ns, "2");
+            Smc("RMI_RTT_CREATE", $"g{b}", $"g{b + 25}", Ns, "3");
+            for (int i = _random.Next(4); i > 0; i--)
+            {
+                string ipa = $"0x{0x8000_0000_0000UL + (0x1000UL * (ulong)_random.Next(3)):x}";
+                Smc("RMI_RTT_MAP_UNPROTECTED", $"g{b}", ipa, "3", $"g{600 + _random.Next(8)}+{Pick(["0", "0x44", "0x4c", "0x10", "0x1"])}");
+                Smc("RMI_RTT_READ_ENTRY", $"g{b}", ipa, Pick(["3", "2"]));
+                if (_random.Next(2) == 0)
+                {
+                    Smc("RMI_RTT_UNMAP_UNPROTECTED", $"g{b}", ipa, "3");
+                }
+            }
+
+            Smc("RMI_RTT_CREATE", $"g{b}", $"g{b + 26}", "0x200000", "3");
+            Smc("RMI_RTT_FOLD", $"g{b}", Pick(["0x200000", "0x0", Ns]), Pick(["3", "2"]));
+            Smc("RMI_DATA_CREATE_UNKNOWN", $"g{b}", $"g{b + 27}", Pick(["0x2000", "0x201000", "0x1000"]));
+            Smc("RMI_DATA_DESTROY", $"g{b}", Pick(["0x2000", "0x201000"]));
+            Smc("RMI_RTT_DESTROY", $"g{b}", Pick([Ns, "0x200000"]), "3");
+        }
+
         private void Destroy(int s)
         {
             int b = 200 + (40 * s);
@@ -234,7 +268,7 @@ public sealed class RandomScriptTests
             Smc("RMI_RTT_DESTROY", $"g{b}", "0", "2");
             Smc("RMI_RTT_DESTROY", $"g{b}", "0", "1");
             Smc("RMI_REALM_DESTROY", $"g{b}");
-            for (int g = b; g <= b + 22; g++)
+            for (int g = b; g <= b + 29; g++)
             {
                 if (_random.Next(8) != 0)
                 {
