@@ -6,7 +6,7 @@ internal static class ExitCodes
     /// <summary>Done: the script ran to its end (its <c>E</c> lines are results, not failures), or the token verified.</summary>
     public const int Ok = 0;
 
-    /// <summary><c>verify</c>: the token failed a check, or is not a token at all (e.g. larger than the cap).</summary>
+    /// <summary><c>verify</c>: the token failed a check, or is not a token at all (e.g. larger than the cap); <c>rmm --strict</c>: a result the script did not expect.</summary>
     public const int Failed = 1;
 
     /// <summary>The command line is wrong: an unknown or malformed option, or a named file that is missing, a directory or unreadable.</summary>
@@ -23,6 +23,6 @@ internal static class ExitCodes
         signal == System.Runtime.InteropServices.PosixSignal.SIGINT ? 130 : 143;
 
     public const string HelpText =
-        "Exit codes: 0 done (rmm: ran to end of input; verify: token OK), 1 verify: token failed a check, "
+        "Exit codes: 0 done (rmm: ran to end of input; verify: token OK), 1 verify: token failed a check, rmm --strict: an unexpected E line or error status, "
         + "2 usage error (bad option, missing/unreadable file), 3 I/O failure (input unreadable, output unwritable), 130/143 rmm interrupted (SIGINT/SIGTERM), 70 internal error.";
 }

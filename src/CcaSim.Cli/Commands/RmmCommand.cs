@@ -29,10 +29,12 @@ internal static class RmmCommand
         var recsOrder = CliOptions.Int("--max-recs-order", "Override MAX_RECS_ORDER (max RECs = 2^order - 1).");
         var vmidBits = CliOptions.Int("--vmid-bits", "VMID width: 8 or 16.", 16);
         var hostLimit = new Option<string?>("--host-memory-limit") { Description = "Host memory the simulated DRAM may take (bytes, or with K/M/G/T); host writes past it print E nomem. Default: 4G." };
+        var explain = new Option<bool>("--explain") { Description = "Annotate each result line with spec names (status, exit reason, decoded outputs)." };
+        var strict = new Option<bool>("--strict") { Description = "Exit 1 if any line printed E or an error status its line did not expect ('=> ...')." };
 
         var command = new Command("rmm", "Drive the RMM as a host would: one command a line (smc, w64, r64, zero, dump, base, rsi, irq, rdump).")
         {
-            script, poolSize, poolBase, feat0, s2sz, lpa2, sve, sveVl, bps, wps, pmu, pmuCtrs, sha256, sha512, lrs, recsOrder, vmidBits, hostLimit,
+            script, poolSize, poolBase, feat0, s2sz, lpa2, sve, sveVl, bps, wps, pmu, pmuCtrs, sha256, sha512, lrs, recsOrder, vmidBits, hostLimit, explain, strict,
         };
         var attestation = new AttestationOptions();
         attestation.AddTo(command);
@@ -127,7 +129,7 @@ internal static class RmmCommand
             try
             {
                 using var output = new StreamWriter(System.Console.OpenStandardOutput(), bufferSize: 1 << 16) { AutoFlush = false };
-                console = new RmmConsole(platform, rmm, output) { FlushEachLine = !seekable, Stop = interrupt.Token };
+                console = new RmmConsole(platform, rmm, output, new RmmConsoleOptions { Explain = parse.GetValue(explain), Strict = parse.GetValue(strict) }) { FlushEachLine = !seekable, Stop = interrupt.Token };
                 console.Run(input);
             }
             catch (IOException e)
@@ -148,7 +150,7 @@ internal static class RmmCommand
                 return ExitCodes.Interrupted(signal);
             }
 
-            return 0;
+            return StrictExit(parse.GetValue(strict), console, err);
         });
         return command;
     }
@@ -177,7 +179,21 @@ internal static class RmmCommand
             b.Append("  E ").Append(code.PadRight(9)).AppendLine(meaning);
         }
 
+        b.AppendLine();
+        b.AppendLine(Expectation.HelpText);
         return b.ToString().TrimEnd();
+    }
+
+    /// <summary>--strict: exit 1 naming the first offending script line (Expectation.HelpText).</summary>
+    private static int StrictExit(bool strict, RmmConsole console, TextWriter err)
+    {
+        if (!strict || console.FirstOffence is not { } first)
+        {
+            return 0;
+        }
+
+        err.WriteLine($"ccasim rmm: --strict: {console.Offences} unexpected result(s); first at script line {first.Line}: {first.What}");
+        return ExitCodes.Failed;
     }
 
     /// <summary>Field overrides must fit their bit fields (rmm-1.0.md §4.4) before packing.</summary>

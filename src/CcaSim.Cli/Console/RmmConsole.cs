@@ -12,6 +12,7 @@ namespace CcaSim.Cli.Console;
 /// and the host's view of non-secure memory only. Every line's result is printed at once, in a fixed format:
 /// <c>R x0..x4</c>, <c>RSI x0..x4</c>, <c>V value</c>, <c>D bytes</c>, <c>B base</c>, or <c>E reason</c>; bad lines never stop a run.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The transcript wraps the caller's writer, which the caller owns and disposes; it holds nothing of its own.")]
 internal sealed class RmmConsole
 {
     private const int MaxTokens = 16;
@@ -22,11 +23,12 @@ internal sealed class RmmConsole
     private readonly ScriptedRealm _realm;
     private readonly SecureMonitor _monitor;
     private readonly MemoryAccessor _host;
-    private readonly TextWriter _out;
+    private TextWriter _out;
+    private readonly Transcript _transcript;
     private readonly ulong _poolBase;
     private readonly char[] _hex = new char[32];
 
-    public RmmConsole(CcaPlatform platform, RealmManagementMonitor rmm, TextWriter output)
+    public RmmConsole(CcaPlatform platform, RealmManagementMonitor rmm, TextWriter output, RmmConsoleOptions? options = null)
     {
         _platform = platform;
         _rmm = rmm;
@@ -35,8 +37,9 @@ internal sealed class RmmConsole
         rmm.Engine = _realm;
         _monitor = platform.Monitor;
         _host = platform.HostMemory;
-        _out = output;
         _poolBase = platform.Memory.Base;
+        _transcript = new Transcript(output, options ?? new RmmConsoleOptions(), _poolBase, _host);
+        _out = _transcript.Writer;
     }
 
     /// <summary>Number of lines that printed an <c>E</c> result.</summary>
@@ -68,16 +71,21 @@ internal sealed class RmmConsole
             if (overlong)
             {
                 // Shown at once, whatever the input: a line that never ends (/dev/zero) holds no other output back.
+                _transcript.BeginLine(default);
+                _out = _transcript.Writer;
                 Error(ErrorCodes.TooLong, reader.LineNumber);
+                _transcript.EndLine();
                 _out.Flush();
                 continue;
             }
 
-            // A '#' starts a comment wherever it stands.
+            // A '#' starts a comment wherever it stands; what is left may end in an expectation ('=> ...').
             int hash = raw.IndexOf('#');
-            ReadOnlySpan<char> text = (hash < 0 ? raw : raw[..hash]).Trim();
+            ReadOnlySpan<char> text = _transcript.BeginLine((hash < 0 ? raw : raw[..hash]).Trim());
+            _out = _transcript.Writer;
             if (text.IsEmpty)
             {
+                _transcript.EndLine();
                 continue;
             }
 
@@ -93,6 +101,7 @@ internal sealed class RmmConsole
                 Error(ErrorCodes.NoMem, text[tokens[0]]);
             }
 
+            _transcript.EndLine();
             FlushLine();
         }
 
@@ -139,6 +148,7 @@ internal sealed class RmmConsole
                 if (Arity(line, t, 1, 1) && Value(line, t[1], out ulong ra))
                 {
                     MemoryAccessStatus status = _host.TryRead64(ra, out ulong rv);
+                    _transcript.HostRead(ra);
                     Memory(status, ra, 'V', rv);
                 }
 
@@ -205,6 +215,7 @@ internal sealed class RmmConsole
             regs[i - 1] = v;
         }
 
+        _transcript.Smc(regs);
         _monitor.Smc(ref regs);
         _out.Write('R');
         for (int i = 0; i < 5; i++)
@@ -234,10 +245,12 @@ internal sealed class RmmConsole
         }
 
         _realm.Enqueue(fid, args);
+        _transcript.Queued(args);
     }
 
     private void PrintRealmCall(RealmCall call, ulong[] x)
     {
+        _transcript.RealmCallCompleted(call);
         _out.Write("RSI");
         for (int i = 0; i < 5; i++)
         {
@@ -430,6 +443,19 @@ internal sealed class RmmConsole
     {
         value.TryFormat(_hex, out int n, "x", null);
         _out.Write(_hex, 0, n);
+    }
+
+    /// <summary>Result lines that were E lines or error statuses their script line did not expect (--strict).</summary>
+    public int Offences => _transcript.Offences;
+
+    /// <summary>The first of <see cref="Offences"/>: its script line number and what it printed.</summary>
+    public (int Line, string What)? FirstOffence => _transcript.FirstOffence;
+
+    /// <summary>Called after each executed script line with its line number (tests check invariants here).</summary>
+    public Action<int>? LineCompleted
+    {
+        get => _transcript.LineCompleted;
+        set => _transcript.LineCompleted = value;
     }
 
     /// <summary>The platform this console drives (tests read state through it).</summary>
