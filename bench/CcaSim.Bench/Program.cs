@@ -13,8 +13,9 @@ namespace CcaSim.Bench;
 
 /// <summary>
 /// RMI throughput harness. <c>inproc</c>: runs each workload against the RMM in-process (SMCs through the
-/// monitor, no parsing) and prints the median commands/s. <c>scripts</c>: times <c>ccasim rmm</c> on the
-/// generated scripts, process start and output included. <c>gen</c>: writes the scripts. <c>attributes</c>:
+/// monitor, no parsing) and prints the median commands/s. <c>scripts</c>: times <c>./ccasim rmm</c> (the launcher,
+/// so whichever build it made: NativeAOT, or ReadyToRun as its fallback) on the generated scripts, process start and
+/// output included, then the start-up alone. <c>gen</c>: writes the scripts. <c>attributes</c>:
 /// KVM_SET_MEMORY_ATTRIBUTES over 1 TiB (to PRIVATE, the populate-style range query, back to shared).
 /// <c>realm</c>: populate throughput and create-to-first-entry latency of a 256 MiB realm through KVM.
 /// </summary>
@@ -43,6 +44,7 @@ internal static class Program
             case "scripts":
                 Script(root, "delegate-pairs.rmm", runs);
                 Script(root, "realm-lifecycles.rmm", runs);
+                StartUp(root, runs);
                 return 0;
             default:
                 Console.Error.WriteLine("usage: bench [inproc|scripts|gen|attributes|realm] [runs]");
@@ -156,30 +158,54 @@ internal static class Program
     private static void Script(string root, string file, int runs)
     {
         string script = Path.Combine(root, "bench", "scripts", file);
+        double[] times = Time(root, ["rmm", script], runs, checkLines: true);
+        int lines = File.ReadLines(script).Count(l => l.StartsWith("smc", StringComparison.Ordinal));
+        Console.WriteLine($"{file,-22} ./ccasim rmm  {lines,8} SMCs  median wall {times[times.Length / 2] * 1000,8:F0} ms  (runs {runs}, min {times[0] * 1000:F0} ms, max {times[^1] * 1000:F0} ms, {Build(root)})");
+    }
+
+    /// <summary>Process start with nothing to do: <c>--version</c>, and <c>rmm</c> on an empty script (which also boots the platform and RMM).</summary>
+    private static void StartUp(string root, int runs)
+    {
+        string empty = Path.Combine(Path.GetTempPath(), "ccasim-bench-empty.rmm");
+        File.WriteAllText(empty, string.Empty);
+        foreach (string[] args in new[] { new[] { "--version" }, new[] { "rmm", empty } })
+        {
+            double[] times = Time(root, args, runs, checkLines: false);
+            string name = args[0] == "rmm" ? "rmm EMPTY" : args[0];
+            Console.WriteLine($"start-up ./ccasim {name,-12} median wall {times[times.Length / 2] * 1000,8:F1} ms  (runs {runs}, min {times[0] * 1000:F1} ms, max {times[^1] * 1000:F1} ms, {Build(root)})");
+        }
+
+        File.Delete(empty);
+    }
+
+    private static string Build(string root) =>
+        File.Exists(Path.Combine(root, ".build", "ccasim", "ccasim.dll")) ? "ReadyToRun" : "NativeAOT";
+
+    private static double[] Time(string root, string[] args, int runs, bool checkLines)
+    {
         string ccasim = Path.Combine(root, "ccasim");
-        Run(ccasim, script); // warm: builds if stale
-        var times = new List<double>();
+        Run(ccasim, args, checkLines); // warm: builds if stale
+        var times = new double[runs];
         for (int i = 0; i < runs; i++)
         {
             var sw = Stopwatch.StartNew();
-            Run(ccasim, script);
-            times.Add(sw.Elapsed.TotalSeconds);
+            Run(ccasim, args, checkLines);
+            times[i] = sw.Elapsed.TotalSeconds;
         }
 
-        times.Sort();
-        int lines = File.ReadLines(script).Count(l => l.StartsWith("smc", StringComparison.Ordinal));
-        Console.WriteLine($"{file,-22} ./ccasim rmm  {lines,8} SMCs  median wall {times[times.Count / 2] * 1000,8:F0} ms  (runs {runs}, min {times[0] * 1000:F0} ms, max {times[^1] * 1000:F0} ms)");
+        Array.Sort(times);
+        return times;
     }
 
-    private static void Run(string ccasim, string script)
+    private static void Run(string ccasim, string[] args, bool checkLines)
     {
-        var psi = new ProcessStartInfo(ccasim, ["rmm", script]) { RedirectStandardOutput = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(ccasim, args) { RedirectStandardOutput = true, UseShellExecute = false };
         using Process p = Process.Start(psi)!;
         int errors = 0;
         string? line;
         while ((line = p.StandardOutput.ReadLine()) is not null)
         {
-            if (!line.StartsWith("R 0 ", StringComparison.Ordinal))
+            if (checkLines && !line.StartsWith("R 0 ", StringComparison.Ordinal))
             {
                 errors++;
             }
@@ -188,7 +214,7 @@ internal static class Program
         p.WaitForExit();
         if (p.ExitCode != 0 || errors != 0)
         {
-            throw new InvalidOperationException($"{script}: exit {p.ExitCode}, {errors} unexpected lines");
+            throw new InvalidOperationException($"ccasim {string.Join(' ', args)}: exit {p.ExitCode}, {errors} unexpected lines");
         }
     }
 
