@@ -23,7 +23,14 @@ internal static class Program
             {
                 // One line naming the option and value, not the full help (issue 10).
                 string command = parse.CommandResult.Command == root ? "ccasim" : $"ccasim {parse.CommandResult.Command.Name}";
-                ReportError($"{command}: {string.Join("; ", parse.Errors.Select(e => e.Message))} (see '{command} --help')");
+                string problem = parse.CommandResult.Command != root ? string.Join("; ", parse.Errors.Select(e => e.Message))
+                    : args.Length == 0 ? "no command given"
+                    : !args[0].StartsWith('-') ? $"unknown command '{args[0]}'"
+                    : string.Join("; ", parse.Errors.Select(e => e.Message));
+                string commands = string.Join(", ", root.Subcommands.Select(c => c.Name));
+                ReportError(parse.CommandResult.Command == root
+                    ? $"ccasim: {problem}; the commands are {commands} (see 'ccasim --help')"
+                    : $"{command}: {problem} (see '{command} --help')");
                 return ExitCodes.Usage;
             }
 
