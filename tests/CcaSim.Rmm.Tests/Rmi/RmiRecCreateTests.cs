@@ -167,6 +167,36 @@ public sealed class RmiRecCreateTests
         }
     }
 
+    /// <summary>
+    /// num_recs counts the RECs that exist (TF-RMM: the RD reference count, which REC_DESTROY drops), not REC
+    /// indices: once a REC is destroyed the realm may create the next index even past 2^MAX_RECS_ORDER − 1.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 3)]
+    public void RecCreate_AfterADestroyBelowMaxRecs_CreatesTheNextIndex(int maxRecsOrder, int recsBefore)
+    {
+        RmmTestHost host = NewHost(RealmLifecycleHelpers.WithFeatures(f => f with { MaxRecsOrder = maxRecsOrder }));
+        RealmHandle realm = host.CreateRealm();
+        var recs = new List<ulong>();
+        for (int i = 0; i < recsBefore; i++)
+        {
+            recs.Add(CreateRec(host, realm, mpidr: (ulong)i).Pa);
+        }
+
+        RmmTestHost.Expect(host.Smc(RmiFunctionId.RmiRecDestroy, recs[0]), RmiStatus.Success);
+        ulong rec = host.Delegated();
+        RecParams p = NewRecParams(host, (ulong)recsBefore);
+
+        RmmTestHost.Expect(host.Smc(RmiFunctionId.RmiRecCreate, realm.Rd, rec, host.WriteRecParams(p)), RmiStatus.Success);
+
+        Assert.Equal(GranuleState.Rec, host.StateOf(rec));
+
+        // The realm is full again: the next index meets num_recs.
+        RecParams next = NewRecParams(host, (ulong)recsBefore + 1);
+        RmmTestHost.Expect(host.Smc(RmiFunctionId.RmiRecCreate, realm.Rd, host.Delegated(), host.WriteRecParams(next)), RmiStatus.ErrorRealm);
+    }
+
     [Fact]
     public void RecCreate_AfterSixteenRecs_TheNextIndexIsAff1One()
     {

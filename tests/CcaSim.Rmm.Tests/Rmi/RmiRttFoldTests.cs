@@ -233,4 +233,31 @@ public sealed class RmiRttFoldTests
         Assert.Equal(before, host.Picture(realm, [l1], probes));
         Assert.Equal(GranuleState.Rtt, host.StateOf(l1));
     }
+
+    /// <summary>
+    /// A level-1 table whose 512 entries are all TABLE is not homogeneous (rtte_homo): ERROR_RTT(level) as the spec
+    /// says. TF-RMM rel0 answers ERROR_RTT(level − 1) here, because it tests "512 references and level ≤ 1" (its
+    /// level-0-block guard) before it looks at the entries; docs/FIDELITY.md lists the case.
+    /// </summary>
+    [Fact]
+    public void RttFold_OfLevel1TableHoldingOnlyTables_ReturnsErrorRttAtItsOwnLevel()
+    {
+        var host = new RmmTestHost();
+        RealmHandle realm = host.CreateRealm();
+        host.CreateRtts(realm, 0, 1);
+        for (int i = 0; i < 512; i++)
+        {
+            RmmTestHost.Expect(host.RttCreate(realm.Rd, host.Delegated(), (ulong)i * L1Span, 2), RmiStatus.Success);
+        }
+
+        ulong l1 = host.ReadEntry(realm, 0, 0).Desc;
+        (ulong, int)[] probes = [(0, 0), (0, 1), (511 * L1Span, 1), (511 * L1Span, 2)];
+        string before = host.Picture(realm, [l1], probes);
+
+        SmcResult r = host.RttFold(realm.Rd, 0, 1);
+
+        RmmTestHost.Expect(r, RmiStatus.ErrorRtt, 1);
+        Assert.Equal(0UL, r.X1);
+        Assert.Equal(before, host.Picture(realm, [l1], probes));
+    }
 }

@@ -22,7 +22,7 @@ public sealed partial class RealmManagementMonitor
     /// RMI_REC_CREATE (§3.8), in TF-RMM's order where the spec leaves it open: params_* → INPUT; num_aux above
     /// the maximum (16) → INPUT; aux_align/aux_state for each of the num_aux granules (DELEGATED, no duplicate,
     /// not the REC) → INPUT; rec_* → INPUT; rd_* → INPUT; num_recs (the realm already has its maximum number of
-    /// RECs) → ERROR_REALM; realm_state → ERROR_REALM; mpidr_index → INPUT; num_aux ≠ REC_AUX_COUNT → INPUT.
+    /// live RECs) → ERROR_REALM; realm_state → ERROR_REALM; mpidr_index → INPUT; num_aux ≠ REC_AUX_COUNT → INPUT.
     /// </summary>
     private ulong RmiRecCreate(in SmcRegisters a)
     {
@@ -64,7 +64,9 @@ public sealed partial class RealmManagementMonitor
             return ErrorInput;
         }
 
-        if (realm.RecCount >= Config.Features.MaxRecs || realm.State != RealmState.New)
+        // num_recs counts the RECs that exist (TF-RMM: the RD reference count, which REC_DESTROY drops), not the
+        // indices used so far; the spec leaves which count open.
+        if (realm.LiveRecs >= Config.Features.MaxRecs || realm.State != RealmState.New)
         {
             return ErrorRealm();
         }
