@@ -22,6 +22,9 @@ public sealed class LauncherTests : IDisposable
         Assert.True(exit == 0, $"exit {exit}: {error}");
         Assert.Equal(File.ReadAllText(Path.Combine(s_root, "examples", "realm-rsi.out")), output);
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+
+        // A build's reusable MSBuild nodes outlive it; holding the build lock they would block every later run.
+        Assert.Empty(ProcessesHolding(Path.Combine(s_root, ".build", "lock")));
     }
 
     [Fact]
@@ -77,6 +80,30 @@ public sealed class LauncherTests : IDisposable
         Task<string> error = p.StandardError.ReadToEndAsync();
         p.WaitForExit();
         return (p.ExitCode, output.Result, error.Result);
+    }
+
+    private static List<string> ProcessesHolding(string file)
+    {
+        var holders = new List<string>();
+        foreach (string proc in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                foreach (string fd in Directory.EnumerateFileSystemEntries(Path.Combine(proc, "fd")))
+                {
+                    if (File.ResolveLinkTarget(fd, returnFinalTarget: false)?.FullName == file)
+                    {
+                        holders.Add(File.ReadAllText(Path.Combine(proc, "cmdline")).Replace('\0', ' '));
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not a process, or one that ended or is not ours to inspect.
+            }
+        }
+
+        return holders;
     }
 
     private static string FindCheckout()

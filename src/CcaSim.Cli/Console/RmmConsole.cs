@@ -64,7 +64,7 @@ internal sealed class RmmConsole
     public void Run(TextReader input)
     {
         Span<Range> tokens = stackalloc Range[MaxTokens + 1];
-        var reader = new ScriptReader(input);
+        var reader = new ScriptReader(input, Stop);
         while (!Stop.IsCancellationRequested && reader.TryReadLine(out ReadOnlySpan<char> raw, out bool overlong))
         {
             LinesRun = reader.LineNumber;

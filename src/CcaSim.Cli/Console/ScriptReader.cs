@@ -18,8 +18,13 @@ internal sealed class ScriptReader
     private bool _eof;
     private bool _first = true;
     private bool _skipping;
+    private readonly CancellationToken _stop;
 
-    public ScriptReader(TextReader input) => _input = input;
+    public ScriptReader(TextReader input, CancellationToken stop = default)
+    {
+        _input = input;
+        _stop = stop;
+    }
 
     /// <summary>Number of lines read so far (the current line's number, from 1).</summary>
     public long LineNumber { get; private set; }
@@ -44,7 +49,7 @@ internal sealed class ScriptReader
         {
             if (_pos == _end && (_eof || !Fill()))
             {
-                if (!any)
+                if (!any || _stop.IsCancellationRequested)
                 {
                     return false;
                 }
@@ -103,6 +108,14 @@ internal sealed class ScriptReader
     private bool Fill()
     {
         _pos = 0;
+        if (_stop.IsCancellationRequested)
+        {
+            // Checked between reads, so that a line that never ends (/dev/zero) still stops on SIGINT/SIGTERM.
+            _end = 0;
+            _eof = true;
+            return false;
+        }
+
         try
         {
             _end = _input.Read(_buffer, 0, _buffer.Length);

@@ -192,6 +192,20 @@ public sealed class RmmConsoleInputTests
     }
 
     [Fact]
+    public void Run_StoppedInALineThatNeverEnds_Returns()
+    {
+        var platform = new CcaPlatform(new PlatformOptions { MemorySize = 64UL << 20 });
+        using var stop = new CancellationTokenSource();
+        var output = new StringWriter();
+        var console = new RmmConsole(platform, RealmManagementMonitor.Boot(platform.Monitor, null, platform.Interrupts), output) { Stop = stop.Token };
+
+        // /dev/zero under SIGTERM: the signal arrives while the overlong line is being skipped.
+        console.Run(new EndlessReader(readsBeforeStop: 100, stop.Cancel));
+
+        Assert.Equal(["E toolong 1"], Lines(output.ToString()));
+    }
+
+    [Fact]
     public void Run_InputFailingPartWay_RunsTheLinesReadAndReportsTheError()
     {
         (string output, RmmConsole console) = Run(new FailingReader("base\nbase\n"));
@@ -284,6 +298,27 @@ public sealed class RmmConsoleInputTests
     }
 
     /// <summary>Hands out its text, then fails as a device with an I/O error does.</summary>
+    private sealed class EndlessReader(int readsBeforeStop, Action stop) : TextReader
+    {
+        private int _reads;
+
+        public override int Read(char[] buffer, int index, int count)
+        {
+            if (++_reads == readsBeforeStop)
+            {
+                stop();
+            }
+            else if (_reads > readsBeforeStop + 1000)
+            {
+                // Fails the test instead of hanging it: the reader went on reading long after the stop.
+                throw new InvalidOperationException("still reading 1000 reads after the stop");
+            }
+
+            buffer.AsSpan(index, count).Clear();
+            return count;
+        }
+    }
+
     private sealed class FailingReader(string text) : TextReader
     {
         private bool _done;
