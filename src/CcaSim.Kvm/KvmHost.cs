@@ -689,8 +689,9 @@ public sealed class KvmHost
 
     /// <summary>
     /// KVM_SET_VCPU_EVENTS for a realm vCPU (§2.14): non-zero reserved words or padding and a pending SError are
-    /// -EINVAL; an external data abort only replaces the completion of an emulatable MMIO exit (then the next entry
-    /// injects an SEA), else -EINVAL.
+    /// -EINVAL; an external data abort only replaces an MMIO completion KVM has already made (EMULATED_MMIO set in
+    /// rec_enter.flags, which for a user-space exit happens in the next KVM_RUN, e.g. one with immediate_exit) and
+    /// the next entry injects an SEA; else -EINVAL.
     /// </summary>
     public KvmResult SetVcpuEvents(int vcpuFd, in KvmVcpuEvents events)
     {
@@ -708,6 +709,8 @@ public sealed class KvmHost
         KvmResult r = VcpuEvents.ValidateRealmEvents(events, vcpu.EmulatedMmioPending, out bool injectSea);
         if (r.IsSuccess && injectSea)
         {
+            // v12 swaps the flag: EMULATED_MMIO goes, INJECT_SEA comes, so a second ext_dabt finds nothing to replace.
+            vcpu.EmulatedMmioPending = false;
             vcpu.InjectSeaPending = true;
         }
 

@@ -36,7 +36,9 @@ internal static class RealmRunLoop
         if (vcpu.Run.ExitReason == KvmExitReason.Mmio)
         {
             // kvm_arch_vcpu_ioctl_run completes an MMIO exit before it looks at immediate_exit: the mmio.data of
-            // this call is what the realm reads, even when the call itself returns -EINTR.
+            // this call is what the realm reads, even when the call itself returns -EINTR. It keys on the
+            // exit_reason user space left in the run page, not on what KVM reported: a VMM that overwrote it gets
+            // no completion, so the realm re-executes the access and exits again (§2.14).
             CompleteMmio(vcpu);
         }
 
@@ -285,7 +287,6 @@ internal static class RealmRunLoop
         }
 
         int size = Esr.AccessSize(esr);
-        vcpu.EmulatedMmioPending = true;
         vcpu.MmioIsRead = !write;
         vcpu.MmioLength = size;
         vcpu.MmioNeeded = true;
@@ -306,7 +307,8 @@ internal static class RealmRunLoop
 
     /// <summary>
     /// kvm_handle_mmio_return: once per MMIO exit (mmio_needed), a read takes its value from kvm_run.mmio.data,
-    /// masked to the access size; the next entry hands it to the RMM with REC_ENTER_FLAG_EMULATED_MMIO (§2.14).
+    /// masked to the access size; for a read or a write alike, only this sets REC_ENTER_FLAG_EMULATED_MMIO, which
+    /// the next entry hands to the RMM (§2.14).
     /// </summary>
     private static void CompleteMmio(KvmVcpu vcpu)
     {
@@ -316,6 +318,7 @@ internal static class RealmRunLoop
         }
 
         vcpu.MmioNeeded = false;
+        vcpu.EmulatedMmioPending = true;
         if (vcpu.MmioIsRead)
         {
             vcpu.MmioReadData = BinaryPrimitives.ReadUInt64LittleEndian(vcpu.Run.MmioData) & SizeMask(vcpu.MmioLength);

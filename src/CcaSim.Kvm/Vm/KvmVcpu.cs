@@ -55,7 +55,11 @@ public sealed partial class KvmVcpu
     /// <summary>Why the REC last exited; decides what the next entry copies in (§2.11).</summary>
     internal RmiExitState LastExit { get; set; }
 
-    /// <summary>An emulatable MMIO read or write the VMM (or the in-kernel vGIC) completes on the next entry.</summary>
+    /// <summary>
+    /// REC_ENTER_FLAG_EMULATED_MMIO in rec_enter.flags: set only when KVM completed an emulatable MMIO access
+    /// (kvm_handle_mmio_return, for the in-kernel vGIC at once, for user space on the next KVM_RUN that finds
+    /// exit_reason KVM_EXIT_MMIO), consumed by the next entry; KVM_SET_VCPU_EVENTS turns it into an SEA (§2.14).
+    /// </summary>
     internal bool EmulatedMmioPending { get; set; }
 
     internal bool MmioIsRead { get; set; }

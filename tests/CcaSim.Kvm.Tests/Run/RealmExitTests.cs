@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using CcaSim.Kvm.Rmi;
 using CcaSim.Kvm.Run;
 using CcaSim.Kvm.Tests.Infrastructure;
 using CcaSim.Kvm.Uapi;
@@ -152,6 +153,98 @@ public sealed class RealmExitTests
         Assert.Equal(Err(Errno.EINTR), vmm.RunVcpu().ReturnValue);
 
         Assert.Equal(data, Assert.Single(steps).X[3]);
+        Finish(bed, vmm);
+    }
+
+    /// <summary>
+    /// What the VMM leaves in kvm_run.exit_reason after an MMIO exit: kept (null), or overwritten with another
+    /// value before the next KVM_RUN, as a VMM reusing the field would.
+    /// </summary>
+    public static TheoryData<bool, uint?> MmioExitReasonRows => new()
+    {
+        { false, null },
+        { true, null },
+        { false, (uint)KvmExitReason.Unknown },
+        { true, (uint)KvmExitReason.Unknown },
+        { false, (uint)KvmExitReason.Intr },
+        { true, (uint)KvmExitReason.Hypercall },
+        { false, 0xFFFF_FFFFu },
+    };
+
+    [Theory]
+    [MemberData(nameof(MmioExitReasonRows))]
+    public void MmioExit_IsCompletedOnTheNextRunOnlyIfExitReasonIsStillMmio_ElseTheRealmRepeatsTheAccess(bool write, uint? overwrite)
+    {
+        var (bed, vmm, steps) = Start();
+        ulong ipa = (DeviceGpa + 0x40) | vmm.Vm.Realm!.SharedBit;
+        if (write)
+        {
+            bed.Script.EnqueueWrite(ipa, 4, 3, 0xAABB_CCDD);
+        }
+        else
+        {
+            bed.Script.EnqueueRead(ipa, 4, 3);
+        }
+
+        Assert.Equal(0, vmm.RunVcpu().ReturnValue);
+        KvmRun run = vmm.Run(0);
+        BinaryPrimitives.WriteUInt64LittleEndian(run.MmioData, 0x1234);
+        if (overwrite is uint reason)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(run.Bytes.AsSpan(8), reason);
+        }
+
+        int entries = bed.Engine.Entries.Count;
+        KvmResult second = vmm.RunVcpu();
+
+        // kvm_arch_vcpu_ioctl_run calls kvm_handle_mmio_return only for exit_reason == KVM_EXIT_MMIO; without it
+        // no EMULATED_MMIO reaches rec_enter, the RMM leaves the PC on the access and the realm exits again.
+        Assert.Equal(entries + 1, bed.Engine.Entries.Count);
+        if (overwrite is null)
+        {
+            Assert.Equal(RmiRecRun.EnterFlagEmulatedMmio, EnterFlags(bed, vmm));
+            Assert.Equal(Err(Errno.EINTR), second.ReturnValue);
+            var done = Assert.Single(steps);
+            Assert.Equal(RealmFault.None, done.Fault);
+            Assert.Equal(write ? 0xAABB_CCDDUL : 0x1234UL, done.X[3]);
+            Finish(bed, vmm);
+            return;
+        }
+
+        Assert.Equal(0UL, EnterFlags(bed, vmm));
+        Assert.Equal(0, second.ReturnValue);
+        Assert.Equal(KvmExitReason.Mmio, run.ExitReason);
+        Assert.Equal(DeviceGpa + 0x40, run.MmioPhysAddr);
+        Assert.Equal(4u, run.MmioLen);
+        Assert.Equal(write, run.MmioIsWrite);
+        Assert.Empty(steps);
+
+        // The repeated exit completes as any other once the VMM leaves exit_reason alone.
+        BinaryPrimitives.WriteUInt64LittleEndian(run.MmioData, 0x5678);
+        Assert.Equal(Err(Errno.EINTR), vmm.RunVcpu().ReturnValue);
+        var repeated = Assert.Single(steps);
+        Assert.Equal(RealmFault.None, repeated.Fault);
+        Assert.Equal(write ? 0xAABB_CCDDUL : 0x5678UL, repeated.X[3]);
+        Finish(bed, vmm);
+    }
+
+    [Fact]
+    public void ImmediateExit_WithExitReasonOverwritten_DoesNotCompleteTheMmio_SoExtDabtIsRefused()
+    {
+        var (bed, vmm, steps) = Start();
+        bed.Script.EnqueueRead((DeviceGpa + 0x20) | vmm.Vm.Realm!.SharedBit, 4, 3);
+        Assert.Equal(0, vmm.RunVcpu().ReturnValue);
+        KvmRun run = vmm.Run(0);
+        BinaryPrimitives.WriteUInt32LittleEndian(run.Bytes.AsSpan(8), (uint)KvmExitReason.Unknown);
+        run.ImmediateExit = true;
+
+        Assert.Equal(Err(Errno.EINTR), vmm.RunVcpu().ReturnValue);
+        Assert.Equal(Errno.EINVAL, bed.Kvm.SetVcpuEvents(vmm.VcpuFds[0], new KvmVcpuEvents { ExtDabtPending = 1 }).Error);
+
+        run.ImmediateExit = false;
+        Assert.Equal(0, vmm.RunVcpu().ReturnValue);
+        Assert.Equal(KvmExitReason.Mmio, run.ExitReason);
+        Assert.Empty(steps);
         Finish(bed, vmm);
     }
 
@@ -382,6 +475,52 @@ public sealed class RealmExitTests
         Assert.Equal(0UL, steps[3].X[5]);
         Assert.Equal(0xAAAAUL, steps[4].X[6]);
         Assert.Equal(0xBBBBUL, steps[5].X[7]);
+        Finish(bed, vmm);
+    }
+
+    /// <summary>Values a VMM might leave in kvm_run.exit_reason before the run that completes an exit.</summary>
+    public static TheoryData<uint> OverwrittenExitReasons => [(uint)KvmExitReason.Unknown, (uint)KvmExitReason.Mmio, (uint)KvmExitReason.Intr];
+
+    [Theory]
+    [MemberData(nameof(OverwrittenExitReasons))]
+    public void HostCall_ResultsReachTheRealm_WhateverTheVmmLeftInExitReason(uint reason)
+    {
+        // kvm_rec_pre_enter copies X0..X30 into rec_enter keyed on the RMM's exit reason in rec_run, not on
+        // kvm_run.exit_reason.
+        var (bed, vmm, steps) = Start(filter: new KvmSmcccFilter { Base = 0xC600_0000, NrFunctions = 0x100, Action = (byte)SmcccFilterAction.FwdToUser });
+        EnqueueHostCall(bed.Script, RealmVmm.RamBase + (4 * Page), VendorHypCall, 0x1234);
+        Assert.Equal(0, vmm.RunVcpu().ReturnValue);
+        Assert.Equal(KvmExitReason.Hypercall, vmm.Run(0).ExitReason);
+        Assert.Equal(0, vmm.SetReg(0, ArmRegisterId.X(0), 0).ReturnValue);
+        Assert.Equal(0, vmm.SetReg(0, ArmRegisterId.X(1), 0xAAAA).ReturnValue);
+        BinaryPrimitives.WriteUInt32LittleEndian(vmm.Run(0).Bytes.AsSpan(8), reason);
+
+        Assert.Equal(Err(Errno.EINTR), vmm.RunVcpu().ReturnValue);
+
+        Assert.Equal(6, steps.Count);
+        Assert.Equal(0UL, steps[3].X[5]);
+        Assert.Equal(0xAAAAUL, steps[4].X[6]);
+        Finish(bed, vmm);
+    }
+
+    [Theory]
+    [MemberData(nameof(OverwrittenExitReasons))]
+    public void RipasChange_IsCarriedOutOnTheNextRun_WhateverTheVmmLeftInExitReason(uint reason)
+    {
+        // kvm_rec_pre_enter completes a RIPAS change keyed on rec_run's exit reason (§2.13 step 4).
+        var (bed, vmm, steps) = Start();
+        ulong top = HoleGpa + Page;
+        bed.Script.Enqueue(RsiIpaStateSet, HoleGpa, top, 1, 0);
+        bed.Script.Enqueue(RsiIpaStateGet, HoleGpa, top);
+        Assert.Equal(Err(Errno.EFAULT), vmm.RunVcpu().ReturnValue);
+        vmm.SetPrivate(HoleGpa, Page, true);
+        BinaryPrimitives.WriteUInt32LittleEndian(vmm.Run(0).Bytes.AsSpan(8), reason);
+
+        Assert.Equal(Err(Errno.EINTR), vmm.RunVcpu().ReturnValue);
+
+        Assert.Equal(2, steps.Count);
+        Assert.Equal([0UL, top, 0UL], steps[0].X[..3]);
+        Assert.Equal([0UL, top, 1UL], steps[1].X[..3]);
         Finish(bed, vmm);
     }
 
@@ -657,6 +796,10 @@ public sealed class RealmExitTests
         vmm.Close();
         bed.AssertNoLeaks();
     }
+
+    /// <summary>rec_enter.flags as KVM wrote them for the last REC_ENTER of vCPU 0.</summary>
+    private static ulong EnterFlags(KvmTestBed bed, RealmVmm vmm) =>
+        bed.Platform.HostMemory.Read64(vmm.Vm.Vcpus[0].RunPa + RmiRecRun.EnterFlags);
 
     /// <summary>RMM DATA granules: the protected pages KVM has mapped.</summary>
     private static List<ulong> DataGranules(KvmTestBed bed) =>

@@ -61,22 +61,53 @@ public sealed class VcpuIoctlTests
     }
 
     [Fact]
-    public void SetVcpuEvents_ExtDabtAfterAnMmioExit_InjectsAnSeaInsteadOfCompletingIt()
+    public void SetVcpuEvents_ExtDabtRightAfterAnMmioExit_ReturnsEinval_BecauseKvmHasNotCompletedItYet()
     {
+        // v12 checks REC_ENTER_FLAG_EMULATED_MMIO, which only kvm_handle_mmio_return sets, at the next KVM_RUN;
+        // handle_rec_exit cleared rec_enter.flags when the MMIO exit came in.
         var bed = new KvmTestBed();
         var vmm = new RealmVmm(bed);
-        ulong device = (1UL << 32) | 0x0900_0000;
-        bed.Script.EnqueueRead(device, 4, 5);
-        Platform.Execution.RealmFault taken = Platform.Execution.RealmFault.None;
-        bed.Script.StepCompleted += (step, x, fault) => taken = fault;
+        bed.Script.EnqueueRead(Device, 4, 5);
+        var completed = new List<(ulong[] X, Platform.Execution.RealmFault Fault)>();
+        bed.Script.StepCompleted += (step, x, fault) => completed.Add((x, fault));
 
         Assert.Equal(0, vmm.RunVcpu().ReturnValue);
         Assert.Equal(KvmExitReason.Mmio, vmm.Run(0).ExitReason);
-        Assert.Equal(0, bed.Kvm.SetVcpuEvents(vmm.VcpuFds[0], new KvmVcpuEvents { ExtDabtPending = 1 }).ReturnValue);
+        Assert.Equal(Errno.EINVAL, bed.Kvm.SetVcpuEvents(vmm.VcpuFds[0], new KvmVcpuEvents { ExtDabtPending = 1 }).Error);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(vmm.Run(0).MmioData, 0x77);
         Assert.Equal(Errno.EINTR, vmm.RunVcpu().Error);
 
-        Assert.Equal(Platform.Execution.RealmFault.SynchronousExternalAbort, taken);
+        var read = Assert.Single(completed);
+        Assert.Equal(Platform.Execution.RealmFault.None, read.Fault);
+        Assert.Equal(0x77UL, read.X[5]);
         vmm.Close();
         bed.AssertNoLeaks();
     }
+
+    [Fact]
+    public void SetVcpuEvents_ExtDabtAfterAnImmediateExitCompletedTheMmio_InjectsAnSeaInsteadOfTheData_AndOnlyOnce()
+    {
+        var bed = new KvmTestBed();
+        var vmm = new RealmVmm(bed);
+        bed.Script.EnqueueRead(Device, 4, 5);
+        var completed = new List<(ulong[] X, Platform.Execution.RealmFault Fault)>();
+        bed.Script.StepCompleted += (step, x, fault) => completed.Add((x, fault));
+
+        Assert.Equal(0, vmm.RunVcpu().ReturnValue);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(vmm.Run(0).MmioData, 0x77);
+        vmm.Run(0).ImmediateExit = true;
+        Assert.Equal(Errno.EINTR, vmm.RunVcpu().Error);
+        vmm.Run(0).ImmediateExit = false;
+        Assert.Equal(0, bed.Kvm.SetVcpuEvents(vmm.VcpuFds[0], new KvmVcpuEvents { ExtDabtPending = 1 }).ReturnValue);
+        Assert.Equal(Errno.EINVAL, bed.Kvm.SetVcpuEvents(vmm.VcpuFds[0], new KvmVcpuEvents { ExtDabtPending = 1 }).Error);
+        Assert.Equal(Errno.EINTR, vmm.RunVcpu().Error);
+
+        var read = Assert.Single(completed);
+        Assert.Equal(Platform.Execution.RealmFault.SynchronousExternalAbort, read.Fault);
+        vmm.Close();
+        bed.AssertNoLeaks();
+    }
+
+    /// <summary>A device IPA in the unprotected half of a 33-bit realm that no memslot covers.</summary>
+    private const ulong Device = (1UL << 32) | 0x0900_0000;
 }

@@ -344,6 +344,10 @@ public sealed class VcpuRegisterIoctlTests
         var vmm = new RealmVmm(bed);
         bed.Script.EnqueueRead((1UL << 32) | 0x0900_0000, 4, 5);
         Assert.Equal(0, vmm.RunVcpu().ReturnValue);
+
+        // v12 takes an SEA only in place of an MMIO completion already made: a KVM_RUN with immediate_exit makes it.
+        vmm.Run(0).ImmediateExit = true;
+        Assert.Equal(Errno.EINTR, vmm.RunVcpu().Error);
         Assert.Equal(0, bed.Kvm.SetVcpuEvents(vmm.VcpuFds[0], new KvmVcpuEvents { ExtDabtPending = 1 }).ReturnValue);
 
         Assert.Equal(0, bed.Kvm.GetVcpuEvents(vmm.VcpuFds[0], out KvmVcpuEvents events).ReturnValue);

@@ -63,8 +63,19 @@ internal sealed class RealmSide
     public const ulong Junk = 0x0BAD_0000_0000_0000;
 
     public RealmSide(RealmParams? p = null, params bool[] moreRecsRunnable)
+        : this(new RmmTestHost(), p, moreRecsRunnable)
     {
-        Host = new RmmTestHost();
+    }
+
+    /// <summary>The same realm, one REC, on an RMM built with <paramref name="config"/> (e.g. more list registers).</summary>
+    public RealmSide(RmmConfig config)
+        : this(new RmmTestHost(config), null, [])
+    {
+    }
+
+    private RealmSide(RmmTestHost host, RealmParams? p, bool[] moreRecsRunnable)
+    {
+        Host = host;
         p ??= new RealmParams();
         if (p.Rpv.All(b => b == 0))
         {

@@ -1,6 +1,8 @@
+using System.Buffers.Binary;
 using CcaSim.Platform.Execution;
 using CcaSim.Rmm.Recs;
 using CcaSim.Rmm.Rmi;
+using CcaSim.Rmm.Rsi;
 using CcaSim.Rmm.Tests.Infrastructure;
 using static CcaSim.Rmm.Tests.Infrastructure.RecGroupHelpers;
 
@@ -200,6 +202,63 @@ public sealed class RmiRecEnterTests
         RmmTestHost.Expect(c.Host.Smc(RmiFunctionId.RmiRecEnter, c.Rec.Pa, c.Run), RmiStatus.Success);
 
         Assert.Equal((ulong)RecExitReason.Fiq, c.Host.Read64(c.Run + RecRunLayout.ExitReason));
+    }
+
+    public static TheoryData<int> ListRegisterCounts => [1, Lrs];
+
+    /// <summary>
+    /// Entry step 6 (rmm-1.0.md §3.10) finding the RsiHostCall structure unmapped — the host destroyed its page with
+    /// RMI_DATA_DESTROY (HIPAS UNASSIGNED, RIPAS DESTROYED) after the HOST_CALL exit — makes the REC exit again at once
+    /// with the emulated stage-2 data abort of §5.6. CcaSim fills that exit like every other: the GIC state the host
+    /// just entered with and the realm's timers (TF-RMM rel0 leaves both zero; docs/FIDELITY.md).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ListRegisterCounts))]
+    public void RecEnter_CompletingAHostCallWhosePageWasDestroyed_ExitsWithStage2AbortCarryingGicStateAndTimers(int lrs)
+    {
+        const ulong page = RealmSide.Ram + 0x2000;
+        var realm = new RealmSide(WithListRegisters(lrs));
+        Rec rec = realm.Host.Rmm.RecAt(realm.Rec)!;
+
+        // Timer state the realm programmed before the call.
+        rec.Context.CntvCtl = 0b101;
+        rec.Context.CntvCval = 0x1111_2222;
+        rec.Context.CntpCtl = 0b011;
+        rec.Context.CntpCval = 0x3333_4444;
+        realm.Call(RsiFunctionId.RsiHostCall, RealmSide.Args(page + 0x100));
+        Assert.Equal(RecExitReason.HostCall, realm.EnterOk().Reason);
+        int runs = realm.Engine.Runs.Count;
+        realm.Unmap(page);
+
+        ulong[] entryLrs = new ulong[RecRunLayout.NumLrs];
+        entryLrs[0] = LrPending | LrGroup1 | (0xA0UL << 48) | 27;
+        entryLrs[1] = LrActive | LrGroup1 | LrEoi | (0x80UL << 48) | 8192;
+        entryLrs[3] = LrPending | (0x10UL << 48) | 40;
+        byte[] entry = new byte[RecRunLayout.Exit];
+        BinaryPrimitives.WriteUInt64LittleEndian(entry.AsSpan(RecRunLayout.EnterGprs), 0x77);
+        BinaryPrimitives.WriteUInt64LittleEndian(entry.AsSpan(RecRunLayout.EnterGicv3Hcr), ValidHcr);
+        for (int i = 0; i < lrs; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(entry.AsSpan(RecRunLayout.EnterGicv3Lrs + (8 * i)), entryLrs[i]);
+        }
+
+        realm.Host.Host.Write(realm.Run, entry);
+        RmmTestHost.Expect(realm.Host.Smc(RmiFunctionId.RmiRecEnter, realm.Rec, realm.Run), RmiStatus.Success);
+
+        RealmSide.AssertStage2Fault(realm.Exit, page + 0x100, 3);
+        Assert.Equal(runs, realm.Engine.Runs.Count);
+        Assert.Empty(realm.Completed);
+        Assert.Equal(ValidHcr, realm.Host.Read64(realm.Run + RecRunLayout.ExitGicv3Hcr));
+        for (int i = 0; i < RecRunLayout.NumLrs; i++)
+        {
+            ulong expected = i < lrs ? entryLrs[i] : 0;
+            Assert.Equal(expected, realm.Host.Read64(realm.Run + RecRunLayout.ExitGicv3Lrs + (ulong)(8 * i)));
+        }
+
+        Assert.Equal(0b101UL, realm.Host.Read64(realm.Run + RecRunLayout.ExitCntvCtl));
+        Assert.Equal(0x1111_2222UL, realm.Host.Read64(realm.Run + RecRunLayout.ExitCntvCval));
+        Assert.Equal(0b011UL, realm.Host.Read64(realm.Run + RecRunLayout.ExitCntpCtl));
+        Assert.Equal(0x3333_4444UL, realm.Host.Read64(realm.Run + RecRunLayout.ExitCntpCval));
     }
 
     /// <summary>
