@@ -200,20 +200,8 @@ public sealed class RmiRttDestroyTests
         Assert.Equal(3 * L2Span, r.X2);
     }
 
-    /// <summary>
-    /// Realms with one root RTT that spans more than the IPA space (s2sz, start level, end of the root table):
-    /// B3.76 RttSkipNonLiveEntries returns the IPA after the table's last entry, and a table has 512 entries
-    /// (C1.28), so `top` may lie beyond 2^s2sz.
-    /// </summary>
-    public static TheoryData<byte, long, ulong> WideRoots => new()
-    {
-        { 32, 1, 0x80_0000_0000 },
-        { 36, 1, 0x80_0000_0000 },
-        { 40, 0, 1UL << 48 },
-    };
-
     [Theory]
-    [MemberData(nameof(WideRoots))]
+    [MemberData(nameof(WideRootRealms.Cases), MemberType = typeof(WideRootRealms))]
     public void RttDestroy_WhenParentIsARootWiderThanTheIpaSpace_ReportsTheEndOfTheRootTable(byte s2sz, long startLevel, ulong rootEnd)
     {
         var host = new RmmTestHost();

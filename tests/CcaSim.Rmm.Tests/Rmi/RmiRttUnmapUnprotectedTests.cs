@@ -142,20 +142,8 @@ public sealed class RmiRttUnmapUnprotectedTests
         host.AssertEntry(realm, ipa, level, level, RmiRttEntryState.Unassigned, 0, Ripas.Empty);
     }
 
-    /// <summary>
-    /// Realms with one root RTT that spans more than the IPA space (s2sz, start level, end of the root table):
-    /// B3.76 RttSkipNonLiveEntries returns the IPA after the table's last entry, and a table has 512 entries
-    /// (C1.28), so `top` may lie beyond 2^s2sz.
-    /// </summary>
-    public static TheoryData<byte, long, ulong> WideRoots => new()
-    {
-        { 32, 1, 0x80_0000_0000 },
-        { 36, 1, 0x80_0000_0000 },
-        { 40, 0, 1UL << 48 },
-    };
-
     [Theory]
-    [MemberData(nameof(WideRoots))]
+    [MemberData(nameof(WideRootRealms.Cases), MemberType = typeof(WideRootRealms))]
     public void RttUnmapUnprotected_WhenWalkStopsInARootWiderThanTheIpaSpace_ReportsTheEndOfTheRootTable(byte s2sz, long startLevel, ulong rootEnd)
     {
         var host = new RmmTestHost();
