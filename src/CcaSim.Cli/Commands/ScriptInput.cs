@@ -19,6 +19,12 @@ internal static class ScriptInput
             return null;
         }
 
+        if (StandardStreams.IsStandardInputPath(path) && StandardStreams.ClosedInput() is { } closed)
+        {
+            stream = closed;
+            return null;
+        }
+
         if (path.StartsWith('-') && !File.Exists(path))
         {
             stream = null;
@@ -33,6 +39,11 @@ internal static class ScriptInput
 
     private static Stream StandardInput()
     {
+        if (StandardStreams.ClosedInput() is { } closed)
+        {
+            return closed;
+        }
+
         // A FileStream over descriptor 0 says whether standard input is a regular file (seekable) or a pipe,
         // FIFO or terminal; the console stream says neither.
         try

@@ -117,6 +117,12 @@ internal static class VerifyCommand
     private static int? ReadInput(string path, string what, int cap, out byte[] bytes)
     {
         bytes = [];
+        if (StandardStreams.InputClosed && StandardStreams.IsStandardInputPath(path))
+        {
+            Program.ReportError($"ccasim verify: cannot read {what} '{path}': standard input is closed");
+            return ExitCodes.Io;
+        }
+
         string? problem = InputFiles.TryOpen(path, what, out FileStream? stream);
         if (problem is not null)
         {
