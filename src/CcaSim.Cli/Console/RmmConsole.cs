@@ -89,7 +89,9 @@ internal sealed class RmmConsole
                 continue;
             }
 
-            int n = text.SplitAny(tokens, " \t", StringSplitOptions.RemoveEmptyEntries);
+            // Any whitespace separates words (empty separators mean char.IsWhiteSpace): a VT, FF, lone CR or
+            // no-break space inside a word would otherwise be echoed as part of it.
+            int n = text.SplitAny(tokens, default(ReadOnlySpan<char>), StringSplitOptions.RemoveEmptyEntries);
             try
             {
                 Execute(text, tokens[..n]);
@@ -433,7 +435,7 @@ internal sealed class RmmConsole
         if (!detail.IsEmpty)
         {
             _out.Write(' ');
-            _out.Write(detail);
+            Printable.Write(_out, detail);
         }
 
         _out.Write('\n');

@@ -241,7 +241,7 @@ internal sealed class Transcript : TextWriter
 
     private void Unmet(int owner, Expectation expect)
     {
-        string report = string.Create(CultureInfo.InvariantCulture, $"E expect {owner} {expect.Text}");
+        string report = string.Create(CultureInfo.InvariantCulture, $"E expect {owner} {Printable.Of(expect.Text)}");
         _inner.Write(report);
         _inner.Write('\n');
         Offend(owner, report);
