@@ -287,7 +287,13 @@ internal sealed class RmmConsole
         byte[] bytes = new byte[(int)length];
         if (!_rmm.TryReadRealmMemory(rd, ipa, bytes))
         {
-            Error(ErrorCodes.Unmapped, line[t[2]]);
+            // Named by the first IPA that is not mapped, which need not be the range's start.
+            Errors++;
+            _out.Write("E ");
+            _out.Write(ErrorCodes.Unmapped);
+            _out.Write(' ');
+            Hex(FirstUnmapped(rd, ipa, bytes));
+            _out.Write('\n');
             return;
         }
 
@@ -305,6 +311,24 @@ internal sealed class RmmConsole
         _out.Write("D ");
         _out.Write(Convert.ToHexStringLower(bytes));
         _out.Write('\n');
+    }
+
+    /// <summary>The first IPA of [ipa, ipa + range length) the realm has no memory at, granule by granule.</summary>
+    private ulong FirstUnmapped(ulong rd, ulong ipa, Span<byte> range)
+    {
+        while (range.Length > 0)
+        {
+            int n = (int)Math.Min((ulong)range.Length, PhysicalMemory.GranuleSize - (ipa & (PhysicalMemory.GranuleSize - 1)));
+            if (!_rmm.TryReadRealmMemory(rd, ipa, range[..n]) || n == range.Length)
+            {
+                return ipa;
+            }
+
+            range = range[n..];
+            ipa += (ulong)n;
+        }
+
+        return ipa;
     }
 
     private void Dump(ReadOnlySpan<char> line, ReadOnlySpan<Range> t)

@@ -327,6 +327,32 @@ public sealed class RmmConsoleInputTests
         }
     }
 
+    [Theory]
+    [InlineData("rdump g0 0x2ff8 16", "E unmapped 2ff8")]
+    [InlineData("rdump g0 0x3ff8 16", "E unmapped 4000")]
+    [InlineData("rdump g0 0x3000 0x100000", "E unmapped 4000")]
+    [InlineData("rdump g0 0xfffffffffffffff8 16", "E unmapped fffffffffffffff8")]
+    public void Rdump_ReachingAnUnmappedIpa_NamesTheFirstUnmappedIpa(string line, string expected)
+    {
+        // The worked example maps one data granule, at IPA 0x3000: a range that starts there and runs past it
+        // must name 0x4000, not its (mapped) start.
+        string script = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "examples", "worked-example.rmm"));
+
+        (string output, _) = Run(script + $"\n{line}\n");
+
+        Assert.Equal(expected, Lines(output)[^1]);
+    }
+
+    [Fact]
+    public void Rdump_ToAFullDevice_NamesThePathOnce()
+    {
+        string script = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "examples", "worked-example.rmm"));
+
+        (string output, _) = Run(script + "\nrdump g0 0x3000 8 /dev/full\n");
+
+        Assert.Equal("E io cannot write '/dev/full': No space left on device", Lines(output)[^1]);
+    }
+
     /// <summary>Hands out its text, then fails as a device with an I/O error does.</summary>
     private sealed class EndlessReader(int readsBeforeStop, Action stop) : TextReader
     {
