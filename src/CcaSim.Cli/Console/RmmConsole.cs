@@ -115,9 +115,11 @@ internal sealed class RmmConsole
             return;
         }
 
+        _transcript.EndInput();
         if (_realm.Pending > 0)
         {
             Error(ErrorCodes.Unrun, _realm.Pending);
+            _transcript.UnrunExpectations();
         }
 
         _out.Flush();
