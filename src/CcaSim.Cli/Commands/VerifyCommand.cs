@@ -72,6 +72,12 @@ internal static class VerifyCommand
                 }
 
                 pem = System.Text.Encoding.UTF8.GetString(keyBytes);
+
+                // A key that cannot be read is a bad option value (exit 2), not a token that failed a check.
+                if (PemKeys.EcKeyProblem(pem) is { } keyProblem)
+                {
+                    return Usage($"platform key '{keyPath}' is not an EC key in PEM: {keyProblem}");
+                }
             }
 
             int? tokenFailed = ReadInput(parse.GetValue(token)!, "token", MaxTokenBytes, out byte[] bytes);

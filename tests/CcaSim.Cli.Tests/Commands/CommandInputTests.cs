@@ -49,6 +49,28 @@ public sealed class CommandInputTests : IDisposable
     }
 
     [Theory]
+    [InlineData("verify", "--platform-key", "garbage\n", "ccasim verify: platform key '{0}' is not an EC key in PEM: no PEM-encoded key found in it\n")]
+    [InlineData("verify", "--platform-key", "", "ccasim verify: platform key '{0}' is not an EC key in PEM: no PEM-encoded key found in it\n")]
+    [InlineData("verify", "--platform-key", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "ccasim verify: platform key '{0}' is not an EC key in PEM: ")]
+    [InlineData("platform-key", "--platform-key-pem", "garbage\n", "ccasim platform-key: key file '{0}' is not a P-384 private key in PEM: no PEM-encoded key found in it\n")]
+    [InlineData("platform-key", "--rak-pem", "", "ccasim platform-key: key file '{0}' is not a P-384 private key in PEM: no PEM-encoded key found in it\n")]
+    public void KeyFile_ThatIsNoKey_IsAUsageErrorInPlainWords(string command, string option, string content, string message)
+    {
+        string file = Path.Combine(_dir, "key.pem");
+        File.WriteAllText(file, content);
+        string[] args = command == "verify" ? [command, option, file, "/dev/null"] : [command, option, file];
+
+        (int code, string output, string error) = CcasimProcess.Run("", args);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.StartsWith(string.Format(System.Globalization.CultureInfo.InvariantCulture, message, file), error, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("not the path", error, StringComparison.Ordinal);
+        AssertOneLineNoTrace(error);
+    }
+
+    [Theory]
     [InlineData("rmm")]
     [InlineData("verify")]
     [InlineData("platform-key")]
