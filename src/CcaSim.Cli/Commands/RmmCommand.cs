@@ -41,6 +41,13 @@ internal static class RmmCommand
 
         command.SetAction(parse =>
         {
+            if (parse.GetValue(recsOrder) is < 1 or > 15)
+            {
+                // MAX_RECS_ORDER 0 would allow no REC at all (rmm-1.0.md §4.4); the field is 4 bits.
+                Program.ReportError("ccasim rmm: --max-recs-order must be 1..15");
+                return ExitCodes.Usage;
+            }
+
             if (!ScriptValues.TryParseSize(parse.GetValue(poolSize)!, out ulong size))
             {
                 Program.ReportError($"ccasim rmm: --pool-size '{parse.GetValue(poolSize)}' is not a size");
@@ -113,7 +120,9 @@ internal static class RmmCommand
             }
 
             string? path = parse.GetValue(script);
-            string? inputProblem = ScriptInput.TryOpen(path, out Stream? inputStream, out bool seekable);
+            // After '--' the word is a file name even when it starts with '-'.
+            bool literal = parse.Tokens.Any(t => t.Type == System.CommandLine.Parsing.TokenType.DoubleDash);
+            string? inputProblem = ScriptInput.TryOpen(path, literal, out Stream? inputStream, out bool seekable);
             if (inputProblem is not null)
             {
                 Program.ReportError($"ccasim rmm: {inputProblem}");
@@ -209,6 +218,5 @@ internal static class RmmCommand
         : f.NumWps is < 0 or > 63 ? "--num-wps must be 0..63"
         : f.PmuNumCtrs is < 0 or > 31 ? "--pmu-counters must be 0..31"
         : f.Gicv3NumLrs is < 1 or > 16 ? "--gic-lrs must be 1..16"
-        : f.MaxRecsOrder is < 0 or > 15 ? "--max-recs-order must be 0..15"
         : null;
 }

@@ -9,7 +9,7 @@ internal static class ScriptInput
     /// Opens the script; null, or the one-line reason it cannot be read. <paramref name="seekable"/> is false for
     /// pipes, FIFOs and terminals, whose results must appear line by line.
     /// </summary>
-    public static string? TryOpen(string? path, out Stream? stream, out bool seekable)
+    public static string? TryOpen(string? path, bool literal, out Stream? stream, out bool seekable)
     {
         seekable = false;
         if (path is null or "-")
@@ -25,7 +25,7 @@ internal static class ScriptInput
             return null;
         }
 
-        if (path.StartsWith('-') && !File.Exists(path))
+        if (!literal && path.StartsWith('-') && !File.Exists(path))
         {
             stream = null;
             return $"unknown option '{path}'";
