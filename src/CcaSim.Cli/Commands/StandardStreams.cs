@@ -36,7 +36,26 @@ internal static class StandardStreams
     }
 
     /// <summary>Standard output as a stream; writing a closed one fails as an I/O error naming it.</summary>
-    public static Stream OpenOutput() => OutputClosed ? new ClosedStream("it is closed") : System.Console.OpenStandardOutput();
+    /// <remarks>
+    /// A stream over descriptor 1 itself, not the console stream: that one drops writes to a pipe whose reader has
+    /// gone (EPIPE), so a script would run on to its end printing into nothing and exit 0.
+    /// </remarks>
+    public static Stream OpenOutput()
+    {
+        if (OutputClosed)
+        {
+            return new ClosedStream("it is closed");
+        }
+
+        try
+        {
+            return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return System.Console.OpenStandardOutput();
+        }
+    }
 
     /// <summary>Whether <paramref name="path"/> names standard input itself (so reading it would read descriptor 0).</summary>
     public static bool IsStandardInputPath(string path) => path is "/dev/stdin" or "/dev/fd/0" or "/proc/self/fd/0";

@@ -52,4 +52,15 @@ public sealed class StandardStreamsTests
         Assert.Equal(exit, code);
         Assert.Equal(exit == 0 ? "B 80000000\n" : "", output);
     }
+
+    [Fact]
+    public void Rmm_OutputPipeClosedByTheReader_StopsWithExit3()
+    {
+        // head exits after one byte; the runtime's console stream would drop every later write (EPIPE) and run the
+        // rest of the script for nothing, then exit 0.
+        (_, _, string error) = CcasimProcess.Shell(
+            "( yes 'dump g0 4096' 2>/dev/null | head -n 20000 2>/dev/null | CCASIM rmm; echo \"rc=$?\" >&2 ) | head -c 1 > /dev/null");
+
+        Assert.Equal("ccasim rmm: cannot write standard output: Broken pipe\nrc=3\n", error);
+    }
 }
