@@ -221,7 +221,9 @@ public static class CcaTokenVerifier
         }
         catch (Exception e) when (e is CryptographicException or CborContentException or InvalidOperationException)
         {
-            failures.Add(new TokenFailure(coseCheck, $"{which} token is not a well-formed COSE_Sign1: {e.Message}"));
+            // The COSE decoder wraps the actual reason and says only "see the inner exception"; name the reason.
+            string reason = e.InnerException is { } inner ? inner.Message : e.Message;
+            failures.Add(new TokenFailure(coseCheck, $"{which} token is not a well-formed COSE_Sign1: {reason}"));
             return (null, 0);
         }
     }

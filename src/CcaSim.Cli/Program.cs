@@ -16,6 +16,7 @@ internal static class Program
         };
         HelpWithAppendix.Install(root, new Dictionary<string, string>(StringComparer.Ordinal) { ["rmm"] = RmmCommand.ScriptSyntax });
 
+        StandardStreams.Install();
         try
         {
             ParseResult parse = root.Parse(args);
@@ -42,6 +43,12 @@ internal static class Program
             ReportError($"ccasim: cannot write standard output: {Cli.Console.OutputFiles.OneLine(e.Message)}");
             return ExitCodes.Io;
         }
+        catch (UnauthorizedAccessException)
+        {
+            // EBADF: standard output is open, but not for writing (1</dev/null).
+            ReportError("ccasim: cannot write standard output: it is not open for writing");
+            return ExitCodes.Io;
+        }
 #pragma warning disable CA1031 // The last-resort net: a bug must still end as one line, never a stack trace.
         catch (Exception e)
 #pragma warning restore CA1031
@@ -58,9 +65,9 @@ internal static class Program
         {
             System.Console.Error.WriteLine(line);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
-            // Nowhere left to say it; the exit code still does.
+            // Nowhere left to say it (full, closed or read-only standard error); the exit code still does.
         }
     }
 }

@@ -201,6 +201,18 @@ public sealed class TamperTests
     }
 
     [Fact]
+    public void RealmValueNotCoseAtAll_SaysWhatIsWrong_NotToSeeAnInnerException()
+    {
+        // A COSE_Sign1 array of two items: the runtime's own message only says "see the inner exception", which a
+        // user of ccasim verify never sees.
+        TokenFailure failure = Assert.Single(Verify(CcaTokenEncoder.EncodeCollection(Platform.SignPlatformToken(), [0xd2, 0x82, 0x40, 0xa0])).Failures);
+
+        Assert.Equal(TokenCheck.RealmCose, failure.Check);
+        Assert.DoesNotContain("inner exception", failure.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.StartsWith("realm token is not a well-formed COSE_Sign1: ", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void EveryTruncation_IsRejectedWithoutThrowing()
     {
         byte[] token = Platform.CreateToken(Claims());

@@ -63,7 +63,7 @@ internal sealed class AttestationOptions
             }
             catch (Exception e) when (e is ArgumentException or CryptographicException)
             {
-                problem = $"key file '{file}' is not a P-384 private key in PEM: {Console.OutputFiles.OneLine(e.Message)}";
+                problem = $"key file '{file}' is not a P-384 private key in PEM: {PemKeys.Reason(e)}";
                 return null;
             }
         }

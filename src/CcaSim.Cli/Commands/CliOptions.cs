@@ -32,7 +32,11 @@ internal static class CliOptions
             return parsed;
         }
 
-        r.AddError($"{NameOf(r)} '{value}' is not a number");
+        // A number too large for the option is named as such, not as "not a number".
+        bool numeric = value.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? value.Length > 2 && value.Skip(2).All(char.IsAsciiHexDigit)
+            : value.Length > (value.StartsWith('-') ? 1 : 0) && value.Skip(value.StartsWith('-') ? 1 : 0).All(char.IsAsciiDigit);
+        r.AddError(numeric ? $"{NameOf(r)} '{value}' is out of range" : $"{NameOf(r)} '{value}' is not a number");
         return null;
     }
 

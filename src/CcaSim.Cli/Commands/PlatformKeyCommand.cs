@@ -16,7 +16,7 @@ internal static class PlatformKeyCommand
             PlatformDescription? platform = attestation.Resolve(parse, out string? problem);
             if (platform is null)
             {
-                System.Console.Error.WriteLine($"ccasim platform-key: {problem}");
+                Program.ReportError($"ccasim platform-key: {problem}");
                 return 2;
             }
 

@@ -41,28 +41,34 @@ internal static class RmmCommand
 
         command.SetAction(parse =>
         {
-            TextWriter err = System.Console.Error;
+            if (parse.GetValue(recsOrder) is < 1 or > 15)
+            {
+                // MAX_RECS_ORDER 0 would allow no REC at all (rmm-1.0.md §4.4); the field is 4 bits.
+                Program.ReportError("ccasim rmm: --max-recs-order must be 1..15");
+                return ExitCodes.Usage;
+            }
+
             if (!ScriptValues.TryParseSize(parse.GetValue(poolSize)!, out ulong size))
             {
-                err.WriteLine($"ccasim rmm: --pool-size '{parse.GetValue(poolSize)}' is not a size");
+                Program.ReportError($"ccasim rmm: --pool-size '{parse.GetValue(poolSize)}' is not a size");
                 return 2;
             }
 
             if (!ScriptValues.TryParseSize(parse.GetValue(poolBase)!, out ulong basePa))
             {
-                err.WriteLine($"ccasim rmm: --pool-base '{parse.GetValue(poolBase)}' is not an address");
+                Program.ReportError($"ccasim rmm: --pool-base '{parse.GetValue(poolBase)}' is not an address");
                 return 2;
             }
 
             if (!ScriptValues.TryParseNumber(parse.GetValue(feat0), out ulong featValue))
             {
-                err.WriteLine($"ccasim rmm: --feature-register0 '{parse.GetValue(feat0)}' is not a number");
+                Program.ReportError($"ccasim rmm: --feature-register0 '{parse.GetValue(feat0)}' is not a number");
                 return 2;
             }
 
             if (featValue >> 42 != 0)
             {
-                err.WriteLine("ccasim rmm: --feature-register0 has bits set in [63:42], which must be zero");
+                Program.ReportError("ccasim rmm: --feature-register0 has bits set in [63:42], which must be zero");
                 return 2;
             }
 
@@ -86,7 +92,7 @@ internal static class RmmCommand
             PlatformDescription? identity = attestation.Resolve(parse, out string? keyProblem);
             if (identity is null)
             {
-                err.WriteLine($"ccasim rmm: {keyProblem}");
+                Program.ReportError($"ccasim rmm: {keyProblem}");
                 return 2;
             }
 
@@ -94,14 +100,14 @@ internal static class RmmCommand
             string? problem = FieldRangeProblem(f) ?? config.Validate();
             if (problem is not null)
             {
-                err.WriteLine($"ccasim rmm: {problem}");
+                Program.ReportError($"ccasim rmm: {problem}");
                 return 2;
             }
 
             string? poolProblem = Platform.Memory.PhysicalMemory.Validate(basePa, size);
             if (poolProblem is not null)
             {
-                err.WriteLine($"ccasim rmm: {poolProblem}");
+                Program.ReportError($"ccasim rmm: {poolProblem}");
                 return 2;
             }
 
@@ -109,15 +115,17 @@ internal static class RmmCommand
             ulong limit = HostMemory.DefaultLimit;
             if (limitText is not null && !ScriptValues.TryParseSize(limitText, out limit))
             {
-                err.WriteLine($"ccasim rmm: --host-memory-limit '{limitText}' is not a size");
+                Program.ReportError($"ccasim rmm: --host-memory-limit '{limitText}' is not a size");
                 return 2;
             }
 
             string? path = parse.GetValue(script);
-            string? inputProblem = ScriptInput.TryOpen(path, out Stream? inputStream, out bool seekable);
+            // After '--' the word is a file name even when it starts with '-'.
+            bool literal = parse.Tokens.Any(t => t.Type == System.CommandLine.Parsing.TokenType.DoubleDash);
+            string? inputProblem = ScriptInput.TryOpen(path, literal, out Stream? inputStream, out bool seekable);
             if (inputProblem is not null)
             {
-                err.WriteLine($"ccasim rmm: {inputProblem}");
+                Program.ReportError($"ccasim rmm: {inputProblem}");
                 return ExitCodes.Usage;
             }
 
@@ -128,29 +136,35 @@ internal static class RmmCommand
             using var interrupt = new Interruption(seekable);
             try
             {
-                using var output = new StreamWriter(System.Console.OpenStandardOutput(), bufferSize: 1 << 16) { AutoFlush = false };
+                using var output = new StreamWriter(StandardStreams.OpenOutput(), bufferSize: 1 << 16) { AutoFlush = false };
                 console = new RmmConsole(platform, rmm, output, new RmmConsoleOptions { Explain = parse.GetValue(explain), Strict = parse.GetValue(strict) }) { FlushEachLine = !seekable, Stop = interrupt.Token };
                 console.Run(input);
             }
             catch (IOException e)
             {
-                err.WriteLine($"ccasim rmm: cannot write standard output: {OutputFiles.OneLine(e.Message)}");
+                Program.ReportError($"ccasim rmm: cannot write standard output: {OutputFiles.OneLine(e.Message)}");
+                return ExitCodes.Io;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // EBADF: standard output is open, but not for writing (1</dev/null).
+                Program.ReportError("ccasim rmm: cannot write standard output: it is not open for writing");
                 return ExitCodes.Io;
             }
 
             if (console.InputError is not null)
             {
-                err.WriteLine($"ccasim rmm: cannot read {(path is null or "-" ? "standard input" : $"script '{path}'")}: {console.InputError}");
+                Program.ReportError($"ccasim rmm: cannot read {(path is null or "-" ? "standard input" : $"script '{path}'")}: {console.InputError}");
                 return ExitCodes.Io;
             }
 
             if (interrupt.Signal is { } signal)
             {
-                err.WriteLine($"ccasim rmm: interrupted by {signal} after line {console.LinesRun}; results up to it are written");
+                Program.ReportError($"ccasim rmm: interrupted by {signal} after line {console.LinesRun}; results up to it are written");
                 return ExitCodes.Interrupted(signal);
             }
 
-            return StrictExit(parse.GetValue(strict), console, err);
+            return StrictExit(parse.GetValue(strict), console);
         });
         return command;
     }
@@ -185,14 +199,14 @@ internal static class RmmCommand
     }
 
     /// <summary>--strict: exit 1 naming the first offending script line (Expectation.HelpText).</summary>
-    private static int StrictExit(bool strict, RmmConsole console, TextWriter err)
+    private static int StrictExit(bool strict, RmmConsole console)
     {
         if (!strict || console.FirstOffence is not { } first)
         {
             return 0;
         }
 
-        err.WriteLine($"ccasim rmm: --strict: {console.Offences} unexpected result(s); first at script line {first.Line}: {first.What}");
+        Program.ReportError($"ccasim rmm: --strict: {console.Offences} unexpected result(s); first at script line {first.Line}: {first.What}");
         return ExitCodes.Failed;
     }
 
@@ -204,6 +218,5 @@ internal static class RmmCommand
         : f.NumWps is < 0 or > 63 ? "--num-wps must be 0..63"
         : f.PmuNumCtrs is < 0 or > 31 ? "--pmu-counters must be 0..31"
         : f.Gicv3NumLrs is < 1 or > 16 ? "--gic-lrs must be 1..16"
-        : f.MaxRecsOrder is < 0 or > 15 ? "--max-recs-order must be 0..15"
         : null;
 }

@@ -9,7 +9,7 @@ internal static class ScriptInput
     /// Opens the script; null, or the one-line reason it cannot be read. <paramref name="seekable"/> is false for
     /// pipes, FIFOs and terminals, whose results must appear line by line.
     /// </summary>
-    public static string? TryOpen(string? path, out Stream? stream, out bool seekable)
+    public static string? TryOpen(string? path, bool literal, out Stream? stream, out bool seekable)
     {
         seekable = false;
         if (path is null or "-")
@@ -19,7 +19,13 @@ internal static class ScriptInput
             return null;
         }
 
-        if (path.StartsWith('-') && !File.Exists(path))
+        if (StandardStreams.IsStandardInputPath(path) && StandardStreams.ClosedInput() is { } closed)
+        {
+            stream = closed;
+            return null;
+        }
+
+        if (!literal && path.StartsWith('-') && !File.Exists(path))
         {
             stream = null;
             return $"unknown option '{path}'";
@@ -33,6 +39,11 @@ internal static class ScriptInput
 
     private static Stream StandardInput()
     {
+        if (StandardStreams.ClosedInput() is { } closed)
+        {
+            return closed;
+        }
+
         // A FileStream over descriptor 0 says whether standard input is a regular file (seekable) or a pipe,
         // FIFO or terminal; the console stream says neither.
         try

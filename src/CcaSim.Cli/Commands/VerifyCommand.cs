@@ -72,6 +72,12 @@ internal static class VerifyCommand
                 }
 
                 pem = System.Text.Encoding.UTF8.GetString(keyBytes);
+
+                // A key that cannot be read is a bad option value (exit 2), not a token that failed a check.
+                if (PemKeys.EcKeyProblem(pem) is { } keyProblem)
+                {
+                    return Usage($"platform key '{keyPath}' is not an EC key in PEM: {keyProblem}");
+                }
             }
 
             int? tokenFailed = ReadInput(parse.GetValue(token)!, "token", MaxTokenBytes, out byte[] bytes);
@@ -117,6 +123,12 @@ internal static class VerifyCommand
     private static int? ReadInput(string path, string what, int cap, out byte[] bytes)
     {
         bytes = [];
+        if (StandardStreams.InputClosed && StandardStreams.IsStandardInputPath(path))
+        {
+            Program.ReportError($"ccasim verify: cannot read {what} '{path}': standard input is closed");
+            return ExitCodes.Io;
+        }
+
         string? problem = InputFiles.TryOpen(path, what, out FileStream? stream);
         if (problem is not null)
         {

@@ -58,7 +58,7 @@ internal sealed class Expectation
         if (!rest.IsEmpty)
         {
             string text = rest.ToString();
-            expectation = new Expectation(text, text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries));
+            expectation = new Expectation(text, text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
         }
 
         return line[..arrow].TrimEnd();

@@ -25,7 +25,8 @@ internal static class OutputFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or SecurityException)
         {
-            return $"cannot write '{path}': {OneLine(e.Message)}";
+            // The runtime appends " : 'PATH'" to some messages; the line names the path already.
+            return $"cannot write '{path}': {OneLine(e.Message.Replace($" : '{path}'", "", StringComparison.Ordinal))}";
         }
     }
 

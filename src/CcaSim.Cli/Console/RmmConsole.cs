@@ -89,7 +89,9 @@ internal sealed class RmmConsole
                 continue;
             }
 
-            int n = text.SplitAny(tokens, " \t", StringSplitOptions.RemoveEmptyEntries);
+            // Any whitespace separates words (empty separators mean char.IsWhiteSpace): a VT, FF, lone CR or
+            // no-break space inside a word would otherwise be echoed as part of it.
+            int n = text.SplitAny(tokens, default(ReadOnlySpan<char>), StringSplitOptions.RemoveEmptyEntries);
             try
             {
                 Execute(text, tokens[..n]);
@@ -113,9 +115,11 @@ internal sealed class RmmConsole
             return;
         }
 
+        _transcript.EndInput();
         if (_realm.Pending > 0)
         {
             Error(ErrorCodes.Unrun, _realm.Pending);
+            _transcript.UnrunExpectations();
         }
 
         _out.Flush();
@@ -285,7 +289,13 @@ internal sealed class RmmConsole
         byte[] bytes = new byte[(int)length];
         if (!_rmm.TryReadRealmMemory(rd, ipa, bytes))
         {
-            Error(ErrorCodes.Unmapped, line[t[2]]);
+            // Named by the first IPA that is not mapped, which need not be the range's start.
+            Errors++;
+            _out.Write("E ");
+            _out.Write(ErrorCodes.Unmapped);
+            _out.Write(' ');
+            Hex(FirstUnmapped(rd, ipa, bytes));
+            _out.Write('\n');
             return;
         }
 
@@ -303,6 +313,24 @@ internal sealed class RmmConsole
         _out.Write("D ");
         _out.Write(Convert.ToHexStringLower(bytes));
         _out.Write('\n');
+    }
+
+    /// <summary>The first IPA of [ipa, ipa + range length) the realm has no memory at, granule by granule.</summary>
+    private ulong FirstUnmapped(ulong rd, ulong ipa, Span<byte> range)
+    {
+        while (range.Length > 0)
+        {
+            int n = (int)Math.Min((ulong)range.Length, PhysicalMemory.GranuleSize - (ipa & (PhysicalMemory.GranuleSize - 1)));
+            if (!_rmm.TryReadRealmMemory(rd, ipa, range[..n]) || n == range.Length)
+            {
+                return ipa;
+            }
+
+            range = range[n..];
+            ipa += (ulong)n;
+        }
+
+        return ipa;
     }
 
     private void Dump(ReadOnlySpan<char> line, ReadOnlySpan<Range> t)
@@ -433,7 +461,7 @@ internal sealed class RmmConsole
         if (!detail.IsEmpty)
         {
             _out.Write(' ');
-            _out.Write(detail);
+            Printable.Write(_out, detail);
         }
 
         _out.Write('\n');

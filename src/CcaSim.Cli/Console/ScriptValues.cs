@@ -73,6 +73,14 @@ internal static class ScriptValues
     {
         int shift = s.Length == 0 ? 0 : char.ToUpperInvariant(s[^1]) switch { 'K' => 10, 'M' => 20, 'G' => 30, 'T' => 40, _ => 0 };
         ReadOnlySpan<char> digits = shift == 0 ? s : s.AsSpan(0, s.Length - 1);
+
+        // A size or address is never negative: "-1" would otherwise wrap to 2^64 - 1.
+        if (digits.StartsWith('-'))
+        {
+            value = 0;
+            return false;
+        }
+
         if (!TryParseNumber(digits, out value) || (value << shift) >> shift != value)
         {
             return false;

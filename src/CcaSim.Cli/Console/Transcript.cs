@@ -95,6 +95,22 @@ internal sealed class Transcript : TextWriter
         LineCompleted?.Invoke(_lineNumber);
     }
 
+    /// <summary>The input has ended: what follows (E unrun) answers to no script line's expectation.</summary>
+    public void EndInput()
+    {
+        _expect = null;
+        _expectConsumed = true;
+    }
+
+    /// <summary>Reports each expectation of a queued call that never ran as unmet, in script line order.</summary>
+    public void UnrunExpectations()
+    {
+        foreach ((int line, Expectation? expect) in _queued.Values.Where(v => v.Expect is not null).OrderBy(v => v.Line))
+        {
+            Unmet(line, expect!);
+        }
+    }
+
     /// <summary>An SMC the console made: the next R line is its result.</summary>
     public void Smc(in SmcRegisters arguments)
     {
@@ -241,7 +257,7 @@ internal sealed class Transcript : TextWriter
 
     private void Unmet(int owner, Expectation expect)
     {
-        string report = string.Create(CultureInfo.InvariantCulture, $"E expect {owner} {expect.Text}");
+        string report = string.Create(CultureInfo.InvariantCulture, $"E expect {owner} {Printable.Of(expect.Text)}");
         _inner.Write(report);
         _inner.Write('\n');
         Offend(owner, report);

@@ -24,9 +24,18 @@ public sealed class CommandInputTests : IDisposable
     [InlineData(2, "ccasim rmm: --s2sz 'abc' is not a number (see 'ccasim rmm --help')", "rmm", "--s2sz", "abc")]
     [InlineData(2, "ccasim rmm: --lpa2 'maybe' is not true or false (see 'ccasim rmm --help')", "rmm", "--lpa2", "maybe")]
     [InlineData(2, "ccasim rmm: --vmid-bits '8x' is not a number (see 'ccasim rmm --help')", "rmm", "--vmid-bits", "8x")]
+    [InlineData(2, "ccasim rmm: --vmid-bits '2147483648' is out of range (see 'ccasim rmm --help')", "rmm", "--vmid-bits", "2147483648")]
+    [InlineData(2, "ccasim rmm: --s2sz '0x100000000' is out of range (see 'ccasim rmm --help')", "rmm", "--s2sz", "0x100000000")]
+    [InlineData(2, "ccasim rmm: --gic-lrs '-' is not a number (see 'ccasim rmm --help')", "rmm", "--gic-lrs", "-")]
     [InlineData(2, "ccasim rmm: unknown option '--bogus'", "rmm", "--bogus")]
     [InlineData(2, "ccasim rmm: script '/nonexistent-ccasim' does not exist", "rmm", "/nonexistent-ccasim")]
     [InlineData(2, "ccasim rmm: --host-memory-limit 'lots' is not a size", "rmm", "--host-memory-limit", "lots")]
+    [InlineData(2, "ccasim rmm: --pool-size '-1' is not a size", "rmm", "--pool-size", "-1")]
+    [InlineData(2, "ccasim rmm: --pool-base '-4096' is not an address", "rmm", "--pool-base", "-4096")]
+    [InlineData(2, "ccasim rmm: --host-memory-limit '-1' is not a size", "rmm", "--host-memory-limit", "-1")]
+    [InlineData(2, "ccasim rmm: --max-recs-order must be 1..15\n", "rmm", "--max-recs-order", "16")]
+    [InlineData(2, "ccasim rmm: --max-recs-order must be 1..15\n", "rmm", "--max-recs-order", "0")]
+    [InlineData(2, "ccasim rmm: script '--pool-size' does not exist", "rmm", "--", "--pool-size")]
     [InlineData(2, "ccasim verify: token file name is empty", "verify", "")]
     [InlineData(2, "ccasim verify: token '/nonexistent-ccasim' does not exist", "verify", "/nonexistent-ccasim")]
     [InlineData(2, "ccasim verify: platform key '/nonexistent-ccasim' does not exist", "verify", "--platform-key", "/nonexistent-ccasim", "/dev/null")]
@@ -46,6 +55,28 @@ public sealed class CommandInputTests : IDisposable
         Assert.StartsWith(message, error, StringComparison.Ordinal);
         AssertOneLineNoTrace(error);
         Assert.Equal("", output);
+    }
+
+    [Theory]
+    [InlineData("verify", "--platform-key", "garbage\n", "ccasim verify: platform key '{0}' is not an EC key in PEM: no PEM-encoded key found in it\n")]
+    [InlineData("verify", "--platform-key", "", "ccasim verify: platform key '{0}' is not an EC key in PEM: no PEM-encoded key found in it\n")]
+    [InlineData("verify", "--platform-key", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "ccasim verify: platform key '{0}' is not an EC key in PEM: ")]
+    [InlineData("platform-key", "--platform-key-pem", "garbage\n", "ccasim platform-key: key file '{0}' is not a P-384 private key in PEM: no PEM-encoded key found in it\n")]
+    [InlineData("platform-key", "--rak-pem", "", "ccasim platform-key: key file '{0}' is not a P-384 private key in PEM: no PEM-encoded key found in it\n")]
+    public void KeyFile_ThatIsNoKey_IsAUsageErrorInPlainWords(string command, string option, string content, string message)
+    {
+        string file = Path.Combine(_dir, "key.pem");
+        File.WriteAllText(file, content);
+        string[] args = command == "verify" ? [command, option, file, "/dev/null"] : [command, option, file];
+
+        (int code, string output, string error) = CcasimProcess.Run("", args);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.StartsWith(string.Format(System.Globalization.CultureInfo.InvariantCulture, message, file), error, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("not the path", error, StringComparison.Ordinal);
+        AssertOneLineNoTrace(error);
     }
 
     [Theory]

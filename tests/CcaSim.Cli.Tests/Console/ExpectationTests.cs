@@ -126,4 +126,15 @@ public sealed class ExpectationTests
         Assert.Equal(3, plainConsole.Offences);
         Assert.Equal(0, console.Offences);
     }
+
+    [Fact]
+    public void Expectations_OfCallsThatNeverRan_AreEachUnmet_AndEUnrunIsNotHeldAgainstTheLastLine()
+    {
+        (string[] lines, RmmConsole console) = ConsoleHarness.Run(
+            "rsi RSI_VERSION 0x10000 => RSI 0\nrsi PSCI_VERSION => RSI 10001\n", new RmmConsoleOptions { Strict = true });
+
+        Assert.Equal(["E unrun 2", "E expect 1 RSI 0", "E expect 2 RSI 10001"], lines);
+        Assert.Equal(3, console.Offences);
+        Assert.Equal((2, "E unrun 2"), console.FirstOffence);
+    }
 }

@@ -9,7 +9,7 @@ namespace CcaSim.Cli.Tests.Console;
 /// <summary>
 /// Seeded random scripts, plausible and implausible lines mixed, run through the console in-process: nothing
 /// throws, every well-formed smc line prints exactly one R line (a malformed one exactly one E line and no R),
-/// no other line prints an R line, and the RMM's invariants hold after every line.
+/// no other line prints an R line, the RMM's invariants hold after every line, and the output is printable.
 /// </summary>
 public sealed class RandomScriptTests
 {
@@ -66,6 +66,9 @@ public sealed class RandomScriptTests
         string all = output.ToString();
         Assert.Contains("\nR 0 ", all, StringComparison.Ordinal);
         Assert.Contains("\nRSI ", all, StringComparison.Ordinal);
+
+        // Whatever the script held, the output is printable lines: no CR, ESC, NUL or invisible character echoed.
+        Assert.DoesNotContain(all, c => c != '\n' && Printable.NeedsEscape(c));
     }
 
     [Fact]
@@ -112,7 +115,7 @@ public sealed class RandomScriptTests
         {
             while (_lines.Count < count)
             {
-                switch (_random.Next(12))
+                switch (_random.Next(13))
                 {
                     case 0 or 1:
                         BuildRealm(_random.Next(4));
@@ -145,6 +148,9 @@ public sealed class RandomScriptTests
                         break;
                     case 10:
                         Memory();
+                        break;
+                    case 11:
+                        Edge();
                         break;
                     default:
                         Add($"rsi {(_random.Next(4) == 0 ? Hex((ulong)_random.NextInt64()) : Pick(s_realmCalls))} {string.Join(' ', Args(_random.Next(12)))}", LineKind.Other);
@@ -291,9 +297,50 @@ public sealed class RandomScriptTests
             }, LineKind.Other);
         }
 
+        /// <summary>
+        /// The kinds of line that broke the console before (issue 10 and after): odd whitespace and invisible
+        /// characters, too many words, SVE-hinted and lower-case FIDs, malformed expectations, files that cannot be
+        /// written, accesses at the pool's end and IPAs near 2^64, overlong lines.
+        /// </summary>
+        private void Edge()
+        {
+            string fid = Pick(s_rmi);
+            switch (_random.Next(9))
+            {
+                case 0:
+                    Add($"smc{Pick(["\v", "\f", "\u00a0", "\t", "\u3000"])}{fid}{Pick([" ", "\r", "\u2028", "\u0085"])}{string.Join(' ', Args(_random.Next(4)))}", LineKind.Smc);
+                    break;
+                case 1:
+                    Add($"smc {fid} {string.Join(' ', Args(7 + _random.Next(30)))}", LineKind.BadSmc);
+                    break;
+                case 2:
+                    Add($"smc {Pick([fid.ToLowerInvariant(), fid + "\u200b", "\ufeff" + fid, fid + "\ud800"])} 0", LineKind.BadSmc);
+                    break;
+                case 3:
+                    Smc(Hex(0xC401_0140UL + (ulong)_random.Next(0x40)), Args(_random.Next(4)));
+                    break;
+                case 4:
+                    _lines.Add(new ScriptLine($"smc {fid} {Value()} {Pick(["=>", "=> R", "=> ERROR_RTT(", "=> ERROR_RTT(99999999999)", "=> => R 0", "=> r 0", "=> \u0000", "=> E\rx"])}", LineKind.Smc));
+                    break;
+                case 5:
+                    Add($"rdump g{200 + (40 * _random.Next(4))} {Pick(["0x1000", "0xfffffffffffff000", "0xffffffffffffffff"])} {Pick(["8", "0", "0x100000"])} {Pick(["/dev/null", "/dev/full", "/nonexistent-ccasim-dir/x", "/proc", "a\u0001b"])}", LineKind.Other);
+                    break;
+                case 6:
+                    // The 64 MiB pool ends at granule 16384.
+                    Add(Pick(["dump g16383+4095 2", "dump g16383+4088 8", "zero g16383", "zero g16383+4095", "w64 g16383+4092 1", "w64 g0+4093 1", "r64 g16383+4089", "dump g16384 0", "dump 0xffffffffffffffff 1"]), LineKind.Other);
+                    break;
+                case 7:
+                    Add($"rsi {Pick(s_realmCalls)} {string.Join(' ', Args(10 + _random.Next(3)))}", LineKind.Other);
+                    break;
+                default:
+                    Add(new string(Pick(['a', ' ', '#']), ScriptReader.MaxLineLength + _random.Next(2)), LineKind.Other);
+                    break;
+            }
+        }
+
         private string Garbage()
         {
-            const string alphabet = "abcdefgxyz0123456789_+-=>#\t \0\u00e9\u4e2d\u0001\u007f@$%()[]{}\\\"'";
+            const string alphabet = "abcdefgxyz0123456789_+-=>#\t \0\u00e9\u4e2d\u0001\u007f@$%()[]{}\\\"'\r\v\f\u00a0\u200b\ufeff\u2028\u0085\ud800\u001b";
             var sb = new StringBuilder();
             for (int i = _random.Next(1, 80); i > 0; i--)
             {

@@ -96,7 +96,37 @@ public sealed class RmmConsoleInputTests
     {
         (string output, _) = Run("base\n\uFEFFbase\n");
 
-        Assert.Equal(["B 80000000", "E unknown \uFEFFbase"], Lines(output));
+        Assert.Equal(["B 80000000", "E unknown \\ufeffbase"], Lines(output));
+    }
+
+    [Theory]
+    [InlineData("smc RMI_VERSION\0 0x10000", "E badarg RMI_VERSION\\x00")]
+    [InlineData("\u001b[31mred", "E unknown \\x1b[31mred")]
+    [InlineData("\u200bbase", "E unknown \\u200bbase")]
+    [InlineData("base\u200ex", "E unknown base\\u200ex")]
+    [InlineData("smc RMI_VERSION 0x10000\u0007", "E badarg 0x10000\\x07")]
+    public void Run_ControlOrInvisibleCharacterInAWord_IsEscapedInTheELine(string line, string expected)
+    {
+        // Echoed raw, a CR or an escape sequence rewrites the terminal line, and an invisible character makes
+        // "E unknown base" look like a valid command.
+        (string output, RmmConsole console) = Run(line);
+
+        Assert.Equal([expected], Lines(output));
+        Assert.Equal(1, console.Errors);
+    }
+
+    [Theory]
+    [InlineData("smc\vRMI_VERSION\v0x10000", "R 0 10000 10000 0 0")]
+    [InlineData("smc\fRMI_VERSION 0x10000", "R 0 10000 10000 0 0")]
+    [InlineData("smc\u00a0RMI_VERSION\u3000 0x10000", "R 0 10000 10000 0 0")]
+    [InlineData("smc RMI_VERSION 0x10000\rbase", "E badarg base")]
+    [InlineData("base\u2028\u0085", "B 80000000")]
+    [InlineData("smc RMI_VERSION 0x10000 =>\vR\u00a00", "R 0 10000 10000 0 0")]
+    public void Run_AnyWhitespace_SeparatesWords(string line, string expected)
+    {
+        (string output, _) = Run(line);
+
+        Assert.Equal([expected], Lines(output));
     }
 
     [Fact]
@@ -295,6 +325,32 @@ public sealed class RmmConsoleInputTests
             line.CopyTo(0, buffer, index, line.Length);
             return line.Length;
         }
+    }
+
+    [Theory]
+    [InlineData("rdump g0 0x2ff8 16", "E unmapped 2ff8")]
+    [InlineData("rdump g0 0x3ff8 16", "E unmapped 4000")]
+    [InlineData("rdump g0 0x3000 0x100000", "E unmapped 4000")]
+    [InlineData("rdump g0 0xfffffffffffffff8 16", "E unmapped fffffffffffffff8")]
+    public void Rdump_ReachingAnUnmappedIpa_NamesTheFirstUnmappedIpa(string line, string expected)
+    {
+        // The worked example maps one data granule, at IPA 0x3000: a range that starts there and runs past it
+        // must name 0x4000, not its (mapped) start.
+        string script = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "examples", "worked-example.rmm"));
+
+        (string output, _) = Run(script + $"\n{line}\n");
+
+        Assert.Equal(expected, Lines(output)[^1]);
+    }
+
+    [Fact]
+    public void Rdump_ToAFullDevice_NamesThePathOnce()
+    {
+        string script = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "examples", "worked-example.rmm"));
+
+        (string output, _) = Run(script + "\nrdump g0 0x3000 8 /dev/full\n");
+
+        Assert.Equal("E io cannot write '/dev/full': No space left on device", Lines(output)[^1]);
     }
 
     /// <summary>Hands out its text, then fails as a device with an I/O error does.</summary>
