@@ -15,6 +15,15 @@ internal static class ExitCodes
     /// <summary>Input could not be read or output could not be written (I/O error, full device) after the command started.</summary>
     public const int Io = 3;
 
+    /// <summary>
+    /// Standard output's reader went away (<c>ccasim rmm big.rmm | head</c>): the run stops without a message, as a Unix
+    /// tool killed by SIGPIPE does, and with the status a shell shows for one (128 + SIGPIPE).
+    /// </summary>
+    public const int BrokenPipe = 141;
+
+    /// <summary>EPIPE: .NET reports the errno as the exception's HResult on Unix.</summary>
+    public static bool IsBrokenPipe(IOException e) => e.HResult == 32;
+
     /// <summary>A bug in ccasim: an unexpected exception, reported as one line (EX_SOFTWARE).</summary>
     public const int Internal = 70;
 
@@ -24,5 +33,5 @@ internal static class ExitCodes
 
     public const string HelpText =
         "Exit codes: 0 done (rmm: ran to end of input; verify: token OK), 1 verify: token failed a check, rmm --strict: an unexpected E line or error status, "
-        + "2 usage error (bad option, missing/unreadable file), 3 I/O failure (input unreadable, output unwritable), 130/143 rmm interrupted (SIGINT/SIGTERM), 70 internal error.";
+        + "2 usage error (bad option, missing/unreadable file), 3 I/O failure (input unreadable, output unwritable), 130/143 rmm interrupted (SIGINT/SIGTERM), 141 rmm: the reader of standard output went away (| head), 70 internal error.";
 }

@@ -140,6 +140,10 @@ internal static class RmmCommand
                 console = new RmmConsole(platform, rmm, output, new RmmConsoleOptions { Explain = parse.GetValue(explain), Strict = parse.GetValue(strict) }) { FlushEachLine = !seekable, Stop = interrupt.Token };
                 console.Run(input);
             }
+            catch (IOException e) when (ExitCodes.IsBrokenPipe(e))
+            {
+                return ExitCodes.BrokenPipe;
+            }
             catch (IOException e)
             {
                 Program.ReportError($"ccasim rmm: cannot write standard output: {OutputFiles.OneLine(e.Message)}");

@@ -16,7 +16,7 @@ internal static class VerifyCommand
 
     public static Command Create()
     {
-        var token = new Argument<string>("token") { Description = $"CCA token (CBOR, tag 399), at most {MaxTokenBytes} bytes; a file, FIFO or /dev/stdin." };
+        var token = new Argument<string>("token") { Description = $"CCA token (CBOR, tag 399), at most {MaxTokenBytes} bytes; a file, FIFO, or - (or /dev/stdin) for standard input." };
         var key = new Option<string?>("--platform-key") { Description = "Platform attestation public key (PEM). Default: the simulator's default platform." };
         var challenge = new Option<string?>("--challenge") { Description = "Expected realm challenge (hex, 64 bytes)." };
         var rim = new Option<string?>("--rim") { Description = "Expected RIM (hex, 32, 48 or 64 bytes)." };
@@ -123,6 +123,12 @@ internal static class VerifyCommand
     private static int? ReadInput(string path, string what, int cap, out byte[] bytes)
     {
         bytes = [];
+        if (path == "-")
+        {
+            // As for `ccasim rmm -`: standard input.
+            path = "/dev/stdin";
+        }
+
         if (StandardStreams.InputClosed && StandardStreams.IsStandardInputPath(path))
         {
             Program.ReportError($"ccasim verify: cannot read {what} '{path}': standard input is closed");

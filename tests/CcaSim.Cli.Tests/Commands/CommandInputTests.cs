@@ -128,6 +128,7 @@ public sealed class CommandInputTests : IDisposable
     [Theory]
     [InlineData("symlink")]
     [InlineData("stdin")]
+    [InlineData("dash")]
     public void Verify_ThroughASymlinkOrStdin_ReportsTheBytesRead(string how)
     {
         byte[] token = Token();
@@ -136,9 +137,12 @@ public sealed class CommandInputTests : IDisposable
         string link = Path.Combine(_dir, "link.cbor");
         File.CreateSymbolicLink(link, file);
 
-        (int code, string output, string error) = how == "symlink"
-            ? CcasimProcess.Run("", "verify", link)
-            : CcasimProcess.Shell($"CCASIM verify /dev/stdin < '{file}'");
+        (int code, string output, string error) = how switch
+        {
+            "symlink" => CcasimProcess.Run("", "verify", link),
+            "stdin" => CcasimProcess.Shell($"CCASIM verify /dev/stdin < '{file}'"),
+            _ => CcasimProcess.Shell($"CCASIM verify - < '{file}'"),
+        };
 
         Assert.Equal(0, code);
         Assert.Equal("", error);

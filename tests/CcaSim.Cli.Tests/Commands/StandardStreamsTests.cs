@@ -54,13 +54,13 @@ public sealed class StandardStreamsTests
     }
 
     [Fact]
-    public void Rmm_OutputPipeClosedByTheReader_StopsWithExit3()
+    public void Rmm_OutputPipeClosedByTheReader_StopsQuietlyWithTheSigpipeStatus()
     {
         // head exits after one byte; the runtime's console stream would drop every later write (EPIPE) and run the
-        // rest of the script for nothing, then exit 0.
+        // rest of the script for nothing, then exit 0. A Unix tool dies of SIGPIPE there: no message, status 141.
         (_, _, string error) = CcasimProcess.Shell(
             "( yes 'dump g0 4096' 2>/dev/null | head -n 20000 2>/dev/null | CCASIM rmm; echo \"rc=$?\" >&2 ) | head -c 1 > /dev/null");
 
-        Assert.Equal("ccasim rmm: cannot write standard output: Broken pipe\nrc=3\n", error);
+        Assert.Equal("rc=141\n", error);
     }
 }
