@@ -54,10 +54,16 @@ public sealed class PsciTests
         Assert.Equal(0x1_0002UL, realm.CallInside(SmcccVersion, RealmSide.Args())[0]);
     }
 
-    /// <summary>PSCI_FEATURES (§7): the functions the RMM implements (in the widths it implements) and SMCCC_VERSION.</summary>
+    /// <summary>
+    /// PSCI_FEATURES (§7): the functions the RMM implements (in the widths it implements) and SMCCC_VERSION, but not
+    /// PSCI_VERSION (as TF-RMM rel0). The queried id is W1: bits [63:32] of x1 are ignored.
+    /// </summary>
     public static TheoryData<string, ulong, ulong> FeatureRows => new()
     {
-        { "PSCI_VERSION", Version, Success },
+        { "PSCI_VERSION_is_not_listed", Version, NotSupported },
+        { "CPU_OFF_with_x1_upper_bits_set", 0xFFFF_FFFF_0000_0000 | CpuOff, Success },
+        { "CPU_ON_64_with_x1_upper_bits_set", 0x1_0000_0000 | CpuOn64, Success },
+        { "MIGRATE_with_x1_upper_bits_set", 0x1_0000_0000 | 0x8400_0005, NotSupported },
         { "CPU_SUSPEND_32", CpuSuspend32, Success },
         { "CPU_SUSPEND_64", CpuSuspend64, Success },
         { "CPU_OFF", CpuOff, Success },
@@ -98,7 +104,9 @@ public sealed class PsciTests
         { "entry_outside_ipa_space", 1, RealmSide.IpaEnd, InvalidAddress },
         { "target_unknown_mpidr", 2, Entry, InvalidParams },
         { "target_mpidr_aff1", 0x100, Entry, InvalidParams },
-        { "target_mpidr_reserved_bits", (1UL << 40) | 1, Entry, InvalidParams },
+        { "target_unknown_mpidr_with_reserved_bits", (1UL << 40) | 2, Entry, InvalidParams },
+        { "target_is_caller_with_reserved_bits", 1UL << 40, Entry, AlreadyOn },
+        { "target_is_caller_with_aff0_bits_7_4", 0xF0, Entry, AlreadyOn },
         { "target_is_caller", 0, Entry, AlreadyOn },
         { "target_is_caller_with_mpidr_res1", 0x8000_0000, Entry, AlreadyOn },
         { "entry_unprotected_and_target_unknown", 2, RealmSide.Unprotected, InvalidAddress },
@@ -125,6 +133,7 @@ public sealed class PsciTests
     [InlineData(CpuOn32, 1UL)]
     [InlineData(CpuOn64, 1UL)]
     [InlineData(CpuOn64, 0x8000_0001UL)]
+    [InlineData(CpuOn64, (1UL << 40) | 0xF1UL)]
     public void CpuOn_OfAnOffRec_ExitsThenTargetRunsFromEntryWithContextId(ulong fid, ulong mpidr)
     {
         var realm = new RealmSide(null, false);
@@ -193,6 +202,7 @@ public sealed class PsciTests
 
         Assert.Equal(AffinityOn, realm.CallInside(AffinityInfo64, RealmSide.Args(0, 0))[0]);
         Assert.Equal(AffinityOn, realm.CallInside(AffinityInfo32, RealmSide.Args(0x8000_0000, 0))[0]);
+        Assert.Equal(AffinityOn, realm.CallInside(AffinityInfo64, RealmSide.Args((1UL << 48) | 0xF0, 0))[0]);
     }
 
     public static TheoryData<string, ulong, ulong> AffinityInfoFailures => new()
@@ -200,7 +210,7 @@ public sealed class PsciTests
         { "lowest_level_1", 1, 1 },
         { "lowest_level_1_self", 0, 1 },
         { "target_unknown", 2, 0 },
-        { "target_reserved_bits", (1UL << 48) | 1, 0 },
+        { "target_unknown_with_reserved_bits", (1UL << 48) | 2, 0 },
     };
 
     [Theory]

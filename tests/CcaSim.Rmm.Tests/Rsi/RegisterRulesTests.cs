@@ -31,7 +31,7 @@ public sealed class RegisterRulesTests
         { "RSI_IPA_STATE_SET_error", (ulong)RsiFunctionId.RsiIpaStateSet, [RealmSide.Ram, RealmSide.Ram + 0x1000, 2], 1 },
         { "RSI_HOST_CALL_error", (ulong)RsiFunctionId.RsiHostCall, [B + 0x80], 1 },
         { "PSCI_VERSION", 0x8400_0000, [], 0x1_0001 },
-        { "PSCI_FEATURES", 0x8400_000A, [0x8400_0000], 0 },
+        { "PSCI_FEATURES", 0x8400_000A, [0x8400_0002], 0 },
         { "PSCI_AFFINITY_INFO_self", 0xC400_0004, [0, 0], 0 },
         { "PSCI_CPU_ON_error", 0xC400_0003, [5, B, 0], unchecked((ulong)-2L) },
         { "SMCCC_VERSION", 0x8000_0000, [], 0x1_0002 },

@@ -223,6 +223,27 @@ public sealed class RsiAttestationTokenContinueTests
     }
 
     [Fact]
+    public void TokenContinue_WhenIrqStaysPending_EachCallSignsASliceAndTheTokenArrives()
+    {
+        var realm = new RealmSide();
+        realm.CallInside(RsiFunctionId.RsiAttestationTokenInit, Attest.Challenge(6));
+        realm.IrqPending = true;
+        var statuses = new List<RsiStatus>();
+
+        for (int round = 0; round < 8 && !statuses.Contains(RsiStatus.Success); round++)
+        {
+            realm.Call(RsiFunctionId.RsiAttestationTokenContinue, B, 0, 0x1000);
+            realm.EnterOk();
+            realm.EnterOk();
+            statuses.Add(realm.Completed[^1].Status);
+        }
+
+        Assert.Equal(RsiStatus.Success, statuses[^1]);
+        Assert.All(statuses[..^1], s => Assert.Equal(RsiStatus.Incomplete, s));
+        Attest.AssertVerifies(realm, realm.ReadRealm(B, (int)realm.Completed[^1].X[1]), Attest.Challenge(6));
+    }
+
+    [Fact]
     public void TokenContinue_WhenIrqPendingDuringSigning_NextEntryReturnsIncomplete()
     {
         var realm = new RealmSide();

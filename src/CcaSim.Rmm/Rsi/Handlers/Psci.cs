@@ -31,7 +31,8 @@ public sealed partial class RealmManagementMonitor
             case PsciFunctionId.SmcccVersion:
                 return Complete(rec, SmcccVersion12);
             case PsciFunctionId.PsciFeatures:
-                return Complete(rec, IsPsciFeature(x[1]) ? PsciSuccess : PsciNotSupported);
+                // The queried id is W1: bits [63:32] of x1 are not part of it (TF-RMM rel0 psci_features).
+                return Complete(rec, IsPsciFeature((uint)x[1]) ? PsciSuccess : PsciNotSupported);
             case PsciFunctionId.PsciCpuSuspend:
             case PsciFunctionId.PsciCpuSuspend64:
                 Complete(rec, PsciSuccess);
@@ -98,16 +99,23 @@ public sealed partial class RealmManagementMonitor
         return PsciExit(rec, fid, x[1]);
     }
 
-    /// <summary>A realm names vCPUs by MPIDR_EL1 (Aff3 in [39:32]); the target must be a REC index already created.</summary>
+    /// <summary>
+    /// A realm names vCPUs by MPIDR_EL1: the index is built from Aff0[3:0], Aff1, Aff2 and Aff3 [39:32] only, and must
+    /// be a REC already created. Other bits (Aff0[7:4], U, MT, RES0/RES1) are ignored, as TF-RMM rel0's
+    /// mpidr_to_rec_idx does; §7 asks only that the index name a REC.
+    /// </summary>
     private static bool TryTargetIndex(Realm realm, ulong mpidrEl1, out ulong index)
     {
-        ulong recMpidr = (mpidrEl1 & 0xFF_FFFF) | (((mpidrEl1 >> 32) & 0xFF) << 24);
+        ulong recMpidr = (mpidrEl1 & 0xFF_FF0F) | (((mpidrEl1 >> 32) & 0xFF) << 24);
         index = MpidrToRecIndex(recMpidr);
-        bool valid = (mpidrEl1 & ~0xFF_0000_0000UL & ~0xFF_FF0FUL & ~(1UL << 31)) == 0;
-        return valid && index < realm.RecCount;
+        return index < realm.RecCount;
     }
 
-    private static bool IsPsciFeature(ulong fid) => (PsciFunctionId)fid is PsciFunctionId.PsciVersion or PsciFunctionId.PsciCpuSuspend
+    /// <summary>
+    /// PSCI_FEATURES answers SUCCESS for the ids §7 lists. PSCI_VERSION is not among them: TF-RMM rel0 reports it
+    /// NOT_SUPPORTED, which DEN0137 leaves open (PSCI_VERSION needs no discovery).
+    /// </summary>
+    private static bool IsPsciFeature(uint fid) => (PsciFunctionId)fid is PsciFunctionId.PsciCpuSuspend
         or PsciFunctionId.PsciCpuSuspend64 or PsciFunctionId.PsciCpuOff or PsciFunctionId.PsciCpuOn or PsciFunctionId.PsciCpuOn64
         or PsciFunctionId.PsciAffinityInfo or PsciFunctionId.PsciAffinityInfo64 or PsciFunctionId.PsciSystemOff
         or PsciFunctionId.PsciSystemReset or PsciFunctionId.PsciFeatures or PsciFunctionId.SmcccVersion;

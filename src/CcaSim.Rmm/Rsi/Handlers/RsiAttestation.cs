@@ -68,18 +68,21 @@ public sealed partial class RealmManagementMonitor
             return Complete(rec, RsiStatus.Incomplete, 0);
         }
 
+        // Each call signs at least one slice before it looks for a pending IRQ (TF-RMM rel0 polls after every slice,
+        // the last included), so a realm whose host keeps an IRQ pending still gets its token after SigningSlices
+        // calls instead of being interrupted forever.
         while (op.Token is null)
         {
+            if (++op.SigningStepsDone == SigningSlices)
+            {
+                op.Token = CreateToken(rec.Realm, op.Challenge);
+            }
+
             if (_interrupts.IrqPending)
             {
                 rec.PendingIncomplete = true;
                 rec.Exit.Reset(RecExitReason.Irq);
                 return true;
-            }
-
-            if (++op.SigningStepsDone == SigningSlices)
-            {
-                op.Token = CreateToken(rec.Realm, op.Challenge);
             }
         }
 
