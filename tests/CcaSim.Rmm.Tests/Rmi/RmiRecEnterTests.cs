@@ -3,6 +3,7 @@ using CcaSim.Platform.Execution;
 using CcaSim.Rmm.Recs;
 using CcaSim.Rmm.Rmi;
 using CcaSim.Rmm.Rsi;
+using CcaSim.Rmm.Rtt;
 using CcaSim.Rmm.Tests.Infrastructure;
 using static CcaSim.Rmm.Tests.Infrastructure.RecGroupHelpers;
 
@@ -259,6 +260,48 @@ public sealed class RmiRecEnterTests
         Assert.Equal(0x1111_2222UL, realm.Host.Read64(realm.Run + RecRunLayout.ExitCntvCval));
         Assert.Equal(0b011UL, realm.Host.Read64(realm.Run + RecRunLayout.ExitCntpCtl));
         Assert.Equal(0x3333_4444UL, realm.Host.Read64(realm.Run + RecRunLayout.ExitCntpCval));
+    }
+
+    /// <summary>
+    /// Entry step 6 when another REC has made the RsiHostCall page RIPAS EMPTY while the call was pending (REC1's
+    /// RSI_IPA_STATE_SET, applied by RMI_RTT_SET_RIPAS, optionally followed by DATA_DESTROY): EMPTY is not
+    /// "unmapped" (§5.6), so the REC does not exit with a stage-2 abort (it could never make progress); as TF-RMM
+    /// rel0 it resumes without copying the results. x0 = RSI_SUCCESS (§3.10 step 6; rel0 leaves x0 as it was, see
+    /// FIDELITY).
+    /// </summary>
+    [Theory]
+    [InlineData("assigned_empty", false)]
+    [InlineData("unassigned_empty", true)]
+    public void RecEnter_CompletingAHostCallWhosePageBecameEmpty_ResumesTheRealmWithSuccessAndCopiesNothing(string condition, bool destroy)
+    {
+        const ulong page = RealmSide.Ram + 0x2000;
+        var realm = new RealmSide(null, true);
+        ulong rec0 = realm.Recs[0].Pa;
+        ulong rec1 = realm.Recs[1].Pa;
+        realm.Call(RsiFunctionId.RsiHostCall, RealmSide.Args(page + 0x100));
+        Assert.Equal(RecExitReason.HostCall, realm.EnterOk(rec0).Reason);
+        realm.Call(RsiFunctionId.RsiIpaStateSet, page, page + 0x1000, (ulong)Ripas.Empty, 0);
+        Assert.Equal(RecExitReason.RipasChange, realm.EnterOk(rec1).Reason);
+        RealmSide.Expect(realm.Host.Smc(RmiFunctionId.RmiRttSetRipas, realm.Realm.Rd, rec1, page, page + 0x1000), RmiStatus.Success);
+        if (destroy)
+        {
+            realm.Unmap(page);
+        }
+
+        Assert.Equal(Ripas.Empty, (Ripas)realm.Entry(page).Ripas);
+        int runs = realm.Engine.Runs.Count;
+
+        RecExitView exit = realm.EnterOk(rec0, gprs: [0x77, 0x88]);
+
+        Assert.True(exit.Reason == RecExitReason.Fiq, condition);
+        Assert.Equal(runs + 1, realm.Engine.Runs.Count);
+        CompletedCall done = Assert.Single(realm.Completed);
+        Assert.Equal((ulong)RsiFunctionId.RsiHostCall, done.Call.FunctionId);
+        Assert.Equal([(ulong)RsiStatus.Success, page + 0x100], done.X[..2]);
+
+        // The call is over: the next entry neither copies nor faults again.
+        Assert.Equal(RecExitReason.Fiq, realm.EnterOk(rec0).Reason);
+        Assert.Single(realm.Completed);
     }
 
     /// <summary>

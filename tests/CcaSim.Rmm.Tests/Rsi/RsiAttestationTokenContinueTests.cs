@@ -9,7 +9,8 @@ namespace CcaSim.Rmm.Tests.Rsi;
 /// <summary>
 /// RSI_ATTESTATION_TOKEN_CONTINUE (buffer, offset, size) (rmm-1.0.md §6, §9, §5.7, §11 item 9): ACS addr_align,
 /// addr_bound, offset_bound, size_overflow, size_bound → ERROR_INPUT; then no INIT (or the token already fully read)
-/// → ERROR_STATE; buffer RIPAS EMPTY → ERROR_INPUT; buffer unmapped → stage-2 fault exit; size 0 → INCOMPLETE.
+/// → ERROR_STATE; signing (TF-RMM rel0: before the buffer's walk); buffer RIPAS EMPTY → ERROR_INPUT; buffer unmapped
+/// → stage-2 fault exit; size 0 → INCOMPLETE.
 /// The token is copied in pieces (x1 = bytes copied, INCOMPLETE until the last piece, then SUCCESS); an IRQ while
 /// signing exits to the host and the call returns INCOMPLETE on the next entry.
 /// </summary>
@@ -130,6 +131,86 @@ public sealed class RsiAttestationTokenContinueTests
         Assert.Equal(RecExitReason.Fiq, realm.EnterOk().Reason);
         Assert.Equal(RsiStatus.Success, realm.Completed[1].Status);
         Attest.AssertVerifies(realm, realm.ReadRealm(buffer, (int)realm.Completed[1].X[1]), Attest.Challenge(1));
+    }
+
+    /// <summary>
+    /// The buffer's walk comes after signing (order left open by §6; TF-RMM rel0 walks the buffer only in its
+    /// write state): a pending IRQ interrupts the signing before an EMPTY or unmapped buffer is looked at.
+    /// </summary>
+    [Theory]
+    [InlineData("ripas_empty", RealmSide.EmptyPage)]
+    [InlineData("unmapped", RealmSide.UnmappedRam)]
+    public void TokenContinue_WhenSigningUnfinishedAndIrqPending_ExitsWithIrqBeforeCheckingTheBuffer(string condition, ulong buffer)
+    {
+        var realm = new RealmSide();
+        realm.CallInside(RsiFunctionId.RsiAttestationTokenInit, Attest.Challenge(1));
+        realm.Call(RsiFunctionId.RsiAttestationTokenContinue, buffer, 0, 0x1000);
+        realm.IrqPending = true;
+
+        RecExitView exit = realm.EnterOk();
+
+        Assert.True(exit.Reason == RecExitReason.Irq, condition);
+        Assert.Single(realm.Completed);
+    }
+
+    /// <summary>
+    /// A bad buffer fails only once the token is signed, and the signing is kept: the next call, with an IRQ now
+    /// pending, copies the token at once instead of exiting with IRQ. Rows: buffer, token already signed before the
+    /// failing call, expected failure (ERROR_INPUT for EMPTY, a stage-2 fault exit for unmapped).
+    /// </summary>
+    public static TheoryData<string, ulong, bool> BadBufferAroundSigning => new()
+    {
+        { "ripas_empty_signing_unfinished", RealmSide.EmptyPage, false },
+        { "ripas_empty_signing_finished", RealmSide.EmptyPage, true },
+        { "unmapped_signing_unfinished", RealmSide.UnmappedRam, false },
+        { "unmapped_signing_finished", RealmSide.UnmappedRam, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadBufferAroundSigning))]
+    public void TokenContinue_WhenBufferEmptyOrUnmapped_FailsAfterSigningAndKeepsTheSignedToken(string condition, ulong buffer, bool signedBefore)
+    {
+        var realm = new RealmSide();
+        realm.CallInside(RsiFunctionId.RsiAttestationTokenInit, Attest.Challenge(3));
+        if (signedBefore)
+        {
+            // Under a held IRQ each call signs one slice and returns INCOMPLETE; after SigningSlices calls the token
+            // is signed and nothing has been copied.
+            realm.IrqPending = true;
+            for (int slice = 0; slice < 3; slice++)
+            {
+                realm.Call(RsiFunctionId.RsiAttestationTokenContinue, Attest.Buffer, 0, 0x1000);
+                Assert.Equal(RecExitReason.Irq, realm.EnterOk().Reason);
+                realm.EnterOk();
+                Assert.Equal([(ulong)RsiStatus.Incomplete, 0UL], realm.Last.X[..2]);
+            }
+
+            realm.IrqPending = false;
+        }
+
+        int before = realm.Completed.Count;
+        realm.Call(RsiFunctionId.RsiAttestationTokenContinue, buffer, 0, 0x1000);
+        RecExitView exit = realm.EnterOk();
+
+        if (buffer == RealmSide.EmptyPage)
+        {
+            Assert.True(realm.Completed.Count == before + 1, condition);
+            Assert.Equal([(ulong)RsiStatus.ErrorInput, 0UL], realm.Last.X[..2]);
+            realm.Call(RsiFunctionId.RsiAttestationTokenContinue, Attest.Buffer, 0, 0x1000);
+            buffer = Attest.Buffer;
+        }
+        else
+        {
+            RealmSide.AssertStage2Fault(exit, buffer, 3);
+            Assert.True(realm.Completed.Count == before, condition);
+            realm.Map(buffer);
+        }
+
+        realm.IrqPending = true;
+        realm.EnterOk();
+
+        Assert.True(realm.Last.Status == RsiStatus.Success, condition);
+        Attest.AssertVerifies(realm, realm.ReadRealm(buffer, (int)realm.Last.X[1]), Attest.Challenge(3));
     }
 
     [Fact]

@@ -33,9 +33,9 @@ public sealed partial class RealmManagementMonitor
     /// <summary>
     /// RSI_ATTESTATION_TOKEN_CONTINUE (buffer, offset, size) (§6), errors in ACS order: addr_align, addr_bound,
     /// offset_bound, size_overflow, size_bound → ERROR_INPUT; no operation (or the token was fully read) →
-    /// ERROR_STATE; buffer RIPAS EMPTY → ERROR_INPUT; unmapped → stage-2 fault exit. Signs on first use (an IRQ
-    /// between slices exits to the host and the call returns INCOMPLETE), then copies the next piece of the token
-    /// to buffer + offset: x1 = bytes copied, INCOMPLETE until the last piece, then SUCCESS.
+    /// ERROR_STATE. Then signs until done (an IRQ between slices exits to the host and the call returns
+    /// INCOMPLETE); only then buffer RIPAS EMPTY → ERROR_INPUT, unmapped → stage-2 fault exit; then copies the next
+    /// piece of the token to buffer + offset: x1 = bytes copied, INCOMPLETE until the last piece, then SUCCESS.
     /// </summary>
     private bool RsiAttestationTokenContinue(Rec rec, RealmStage2 stage2)
     {
@@ -55,23 +55,10 @@ public sealed partial class RealmManagementMonitor
             return Complete(rec, RsiStatus.ErrorState);
         }
 
-        switch (stage2.Translate(buffer, out _, out int level))
-        {
-            case Stage2Access.Empty:
-                return Fail(rec);
-            case Stage2Access.Unmapped:
-                return ExitWithStage2Fault(rec, buffer, level);
-        }
-
-        if (size == 0)
-        {
-            return Complete(rec, RsiStatus.Incomplete, 0);
-        }
-
         // Each call signs at least one slice before it looks for a pending IRQ (TF-RMM rel0 polls after every slice,
         // the last included), so a realm whose host keeps an IRQ pending still gets its token after SigningSlices
-        // calls instead of being interrupted forever.
-        while (op.Token is null)
+        // calls instead of being interrupted forever. Size 0 signs nothing (§6: size 0 → INCOMPLETE; see FIDELITY).
+        while (size != 0 && op.Token is null)
         {
             if (++op.SigningStepsDone == SigningSlices)
             {
@@ -86,7 +73,22 @@ public sealed partial class RealmManagementMonitor
             }
         }
 
-        int n = (int)Math.Min(size, (ulong)(op.Token.Length - op.Copied));
+        // §6 leaves the buffer's walk unordered against signing; TF-RMM rel0 walks it only once the token is signed
+        // (its write state), so a bad buffer neither hides a pending IRQ nor throws away finished signing work.
+        switch (stage2.Translate(buffer, out _, out int level))
+        {
+            case Stage2Access.Empty:
+                return Fail(rec);
+            case Stage2Access.Unmapped:
+                return ExitWithStage2Fault(rec, buffer, level);
+        }
+
+        if (size == 0)
+        {
+            return Complete(rec, RsiStatus.Incomplete, 0);
+        }
+
+        int n = (int)Math.Min(size, (ulong)(op.Token!.Length - op.Copied));
         stage2.TryWrite(buffer + offset, op.Token.AsSpan(op.Copied, n));
         op.Copied += n;
         if (op.Copied < op.Token.Length)

@@ -47,7 +47,8 @@ public sealed partial class RealmManagementMonitor
 
     /// <summary>
     /// Entry step 6 (§3.10): copy entry.gprs[0..30] into the realm's RsiHostCall and return SUCCESS. If the host
-    /// unmapped the structure meanwhile, the REC exits again with a stage-2 fault without running (true).
+    /// unmapped the structure meanwhile, the REC exits again with a stage-2 fault without running (true). If the
+    /// page became RIPAS EMPTY meanwhile (another REC's IPA_STATE_SET), the call completes without copying.
     /// </summary>
     private static bool CompleteHostCall(Rec rec, RealmStage2 stage2, ReadOnlySpan<byte> run)
     {
@@ -56,12 +57,22 @@ public sealed partial class RealmManagementMonitor
             return false;
         }
 
-        if (stage2.Translate(addr, out _, out int level) != Stage2Access.Mapped)
+        switch (stage2.Translate(addr, out _, out int level))
         {
-            return ExitWithStage2Fault(rec, addr, level);
+            case Stage2Access.Mapped:
+                stage2.TryWrite(addr + HostCallGprs, run.Slice(RecRunLayout.EnterGprs, 8 * RecRunLayout.NumGprs));
+                break;
+
+            // EMPTY is not "unmapped" (§5.6): no host action can map it, so a stage-2 exit would repeat on every
+            // entry. The spec is silent on the copy (there is no RAM to copy to); TF-RMM rel0 drops it and resumes
+            // the realm. x0 still follows §3.10 step 6 (SUCCESS), where rel0 leaves it as it was (FIDELITY).
+            case Stage2Access.Empty:
+                break;
+
+            default:
+                return ExitWithStage2Fault(rec, addr, level);
         }
 
-        stage2.TryWrite(addr + HostCallGprs, run.Slice(RecRunLayout.EnterGprs, 8 * RecRunLayout.NumGprs));
         rec.PendingHostCall = null;
         rec.Context.X[0] = (ulong)RsiStatus.Success;
         rec.Context.Pc += SmcInstructionSize;
