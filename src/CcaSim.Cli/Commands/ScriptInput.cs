@@ -1,5 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-
 namespace CcaSim.Cli.Commands;
 
 /// <summary>The input of <c>ccasim rmm</c>: a named script, or standard input for none or <c>-</c>.</summary>
@@ -14,8 +12,7 @@ internal static class ScriptInput
         seekable = false;
         if (path is null or "-")
         {
-            stream = StandardInput();
-            seekable = stream.CanSeek;
+            stream = StandardInput(out seekable);
             return null;
         }
 
@@ -37,22 +34,17 @@ internal static class ScriptInput
         return problem;
     }
 
-    private static Stream StandardInput()
+    private static Stream StandardInput(out bool seekable)
     {
+        seekable = false;
         if (StandardStreams.ClosedInput() is { } closed)
         {
             return closed;
         }
 
-        // A FileStream over descriptor 0 says whether standard input is a regular file (seekable) or a pipe,
-        // FIFO or terminal; the console stream says neither.
-        try
-        {
-            return new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
-        }
-        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
-        {
-            return System.Console.OpenStandardInput();
-        }
+        // A FileStream over descriptor 0 tells a pipe, FIFO or terminal (read line by line) from a regular file. A
+        // regular file is read through the console stream, which moves the descriptor's shared offset: a FileStream
+        // reads at its own position, so `{ ccasim rmm; cat; } < f` would let cat read the script again.
+        return (Stream?)StandardStreams.OverDescriptor(0, FileAccess.Read, out seekable) ?? System.Console.OpenStandardInput();
     }
 }

@@ -37,8 +37,10 @@ internal static class StandardStreams
 
     /// <summary>Standard output as a stream; writing a closed one fails as an I/O error naming it.</summary>
     /// <remarks>
-    /// A stream over descriptor 1 itself, not the console stream: that one drops writes to a pipe whose reader has
-    /// gone (EPIPE), so a script would run on to its end printing into nothing and exit 0.
+    /// For a pipe, FIFO or terminal, a stream over descriptor 1 itself, not the console stream: that one drops writes
+    /// to a pipe whose reader has gone (EPIPE), so a script would run on to its end printing into nothing and exit 0.
+    /// For a regular file, the console stream: a FileStream writes at its own position (pwrite), so it would overwrite
+    /// what others sharing the descriptor wrote (<c>&gt; log 2&gt;&amp;1</c>, <c>{ ccasim …; echo; } &gt; f</c>).
     /// </remarks>
     public static Stream OpenOutput()
     {
@@ -47,14 +49,35 @@ internal static class StandardStreams
             return new ClosedStream("it is closed");
         }
 
+        return OverDescriptor(1, FileAccess.Write, out _) ?? System.Console.OpenStandardOutput();
+    }
+
+    /// <summary>
+    /// A stream over descriptor <paramref name="fd"/> when it is not seekable (a pipe, FIFO, terminal or character
+    /// device), else null: the caller then uses the console stream, which reads and writes through the descriptor's
+    /// shared file offset. <paramref name="seekable"/> says whether the descriptor is a regular (seekable) file.
+    /// </summary>
+    public static FileStream? OverDescriptor(int fd, FileAccess access, out bool seekable)
+    {
+        seekable = false;
+        FileStream stream;
         try
         {
-            return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), access, bufferSize: 0);
         }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
         {
-            return System.Console.OpenStandardOutput();
+            return null;
         }
+
+        if (stream.CanSeek)
+        {
+            seekable = true;
+            stream.Dispose();
+            return null;
+        }
+
+        return stream;
     }
 
     /// <summary>Whether <paramref name="path"/> names standard input itself (so reading it would read descriptor 0).</summary>

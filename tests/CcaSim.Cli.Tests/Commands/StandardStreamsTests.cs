@@ -5,8 +5,33 @@ namespace CcaSim.Cli.Tests.Commands;
 /// reuses a closed descriptor for its own pipes, so ccasim must neither write into nor wait on them. Each case ends
 /// with its documented exit code, never 70 (internal error), an abort or a hang.
 /// </summary>
-public sealed class StandardStreamsTests
+public sealed class StandardStreamsTests : IDisposable
 {
+    private readonly string _dir = Directory.CreateTempSubdirectory("ccasim-streams-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData("{ CCASIM rmm SCRIPT; echo done; } > OUT", "B 80000000\nV 0\ndone\n")]
+    [InlineData("{ CCASIM rmm SCRIPT; CCASIM rmm SCRIPT; } > OUT", "B 80000000\nV 0\nB 80000000\nV 0\n")]
+    [InlineData("echo 'smc RMI_VERSION 0x20000' | CCASIM rmm --strict > OUT 2>&1", "R 1 10000 10000 0 0\nccasim rmm: --strict: 1 unexpected result(s); first at script line 1: R 1 10000 10000 0 0\n")]
+    [InlineData("CCASIM rmm --strict SCRIPT2 > OUT 2>&1", "R 1 10000 10000 0 0\nccasim rmm: --strict: 1 unexpected result(s); first at script line 1: R 1 10000 10000 0 0\n")]
+    [InlineData("{ CCASIM rmm; cat; } < SCRIPT > OUT", "B 80000000\nV 0\n")]
+    public void StandardStreamsThatAreRegularFiles_ShareTheirOffsetWithOtherUsers(string command, string expected)
+    {
+        // A FileStream over descriptor 0 or 1 reads and writes at its own position: it would overwrite what others
+        // wrote to the same file, and leave a later reader to read the script again.
+        string script = Path.Combine(_dir, "s.rmm");
+        string output = Path.Combine(_dir, "out");
+        File.WriteAllText(script, "base\nr64 g0\n");
+        string script2 = Path.Combine(_dir, "s2.rmm");
+        File.WriteAllText(script2, "smc RMI_VERSION 0x20000\n");
+
+        CcasimProcess.Shell(command.Replace("SCRIPT2", $"'{script2}'", StringComparison.Ordinal).Replace("SCRIPT", $"'{script}'", StringComparison.Ordinal).Replace("OUT", $"'{output}'", StringComparison.Ordinal));
+
+        Assert.Equal(expected, File.ReadAllText(output));
+    }
+
     [Theory]
     [InlineData("echo base | CCASIM rmm >&-")]
     [InlineData("CCASIM platform-key >&-")]
