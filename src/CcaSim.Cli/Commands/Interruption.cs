@@ -36,8 +36,15 @@ internal sealed class Interruption : IDisposable
 
     private void Handle(PosixSignalContext context)
     {
+        // Only the first signal waits for the line to end: a run blocked writing into a stalled pipe never reaches
+        // the end of its line, so a second SIGINT or SIGTERM takes the default action and ends the process.
+        if (Signal is not null)
+        {
+            return;
+        }
+
         context.Cancel = true;
-        Signal ??= context.Signal;
+        Signal = context.Signal;
         _source.Cancel();
     }
 }

@@ -146,8 +146,9 @@ internal static class VerifyCommand
             switch (InputFiles.ReadBounded(stream!, cap, out bytes, out string? ioError))
             {
                 case BoundedRead.TooLarge:
+                    // A token that large is not a token (a failed check); a key file that large is a bad option value.
                     Program.ReportError($"ccasim verify: {what} '{path}' is larger than {cap} bytes; not a {what}");
-                    return ExitCodes.Failed;
+                    return what == "token" ? ExitCodes.Failed : ExitCodes.Usage;
                 case BoundedRead.IoError:
                     Program.ReportError($"ccasim verify: cannot read {what} '{path}': {ioError}");
                     return ExitCodes.Io;

@@ -25,12 +25,15 @@ internal static class ResultNames
 
     public static string? RmiName(ulong fid) => s_rmiNames.GetValueOrDefault(StripSveHint(fid));
 
+    /// <summary>A realm call's function number as the RMM decodes it: W0 without the SVE hint (Rsi/RealmCalls.cs).</summary>
+    private static ulong RealmFunction(ulong x0) => StripSveHint((uint)x0);
+
     public static string? RealmCallName(ulong fid) =>
-        s_rsiNames.GetValueOrDefault(StripSveHint(fid)) ?? s_psciNames.GetValueOrDefault(fid);
+        s_rsiNames.GetValueOrDefault(RealmFunction(fid)) ?? s_psciNames.GetValueOrDefault(RealmFunction(fid));
 
-    public static bool IsRsi(ulong fid) => s_rsiNames.ContainsKey(StripSveHint(fid));
+    public static bool IsRsi(ulong fid) => s_rsiNames.ContainsKey(RealmFunction(fid));
 
-    public static bool IsPsci(ulong fid) => s_psciNames.ContainsKey(fid);
+    public static bool IsPsci(ulong fid) => s_psciNames.ContainsKey(RealmFunction(fid));
 
     /// <summary>RMI status of x0: SUCCESS, ERROR_INPUT, ..., ERROR_RTT(level); SMC_UNKNOWN for -1.</summary>
     public static string RmiStatusName(ulong fid, ulong x0)
@@ -97,6 +100,7 @@ internal static class ResultNames
     /// </summary>
     public static bool IsRealmError(ulong fid, ulong x0)
     {
+        fid = RealmFunction(fid);
         if (IsRsi(fid))
         {
             return x0 is not ((ulong)RsiStatus.Success or (ulong)RsiStatus.Incomplete);
@@ -113,6 +117,7 @@ internal static class ResultNames
     /// <summary>The status a realm call's result carries, by the call's family; null for version calls.</summary>
     public static string? RealmStatusName(ulong fid, ulong x0)
     {
+        fid = RealmFunction(fid);
         if (IsRsi(fid))
         {
             return RsiStatusName(x0);

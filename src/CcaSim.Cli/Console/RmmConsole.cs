@@ -421,19 +421,6 @@ internal sealed class RmmConsole
         return false;
     }
 
-    private bool Values(ReadOnlySpan<char> line, ReadOnlySpan<Range> rs)
-    {
-        foreach (Range r in rs)
-        {
-            if (!Value(line, r, out _))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private bool Arity(ReadOnlySpan<char> line, ReadOnlySpan<Range> t, int min, int max)
     {
         int args = t.Length - 1;
@@ -477,10 +464,10 @@ internal sealed class RmmConsole
     public int Offences => _transcript.Offences;
 
     /// <summary>The first of <see cref="Offences"/>: its script line number and what it printed.</summary>
-    public (int Line, string What)? FirstOffence => _transcript.FirstOffence;
+    public (long Line, string What)? FirstOffence => _transcript.FirstOffence;
 
     /// <summary>Called after each executed script line with its line number (tests check invariants here).</summary>
-    public Action<int>? LineCompleted
+    public Action<long>? LineCompleted
     {
         get => _transcript.LineCompleted;
         set => _transcript.LineCompleted = value;

@@ -126,6 +126,12 @@ internal sealed class ScriptReader
             Error = OutputFiles.OneLine(e.Message);
             _end = 0;
         }
+        catch (UnauthorizedAccessException)
+        {
+            // EBADF: standard input is open, but not for reading (0>/dev/null).
+            Error = "it is not open for reading";
+            _end = 0;
+        }
 
         if (_end <= 0)
         {

@@ -27,13 +27,13 @@ internal sealed class Transcript : TextWriter
     private const int KeptChars = 512;
 
     private readonly char[] _kept = new char[KeptChars];
-    private readonly Dictionary<ulong[], (int Line, Expectation? Expect)> _queued = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<ulong[], (long Line, Expectation? Expect)> _queued = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<ulong> _runs = [];
 
     private bool _active;
     private int _keptLength;
     private int _lineLength;
-    private int _lineNumber;
+    private long _lineNumber;
     private Expectation? _expect;
     private bool _expectConsumed;
     private bool _lineQueuedCall;
@@ -43,7 +43,7 @@ internal sealed class Transcript : TextWriter
     private ulong _readAddress;
     private bool _readPending;
     private RealmCall? _call;
-    private (int Line, Expectation? Expect) _callOwner;
+    private (long Line, Expectation? Expect) _callOwner;
 
     public Transcript(TextWriter inner, RmmConsoleOptions options, ulong poolBase, MemoryAccessor host)
     {
@@ -57,7 +57,7 @@ internal sealed class Transcript : TextWriter
     public override Encoding Encoding => _inner.Encoding;
 
     /// <summary>Raised after each executed script line with its line number (tests check invariants here).</summary>
-    public Action<int>? LineCompleted { get; set; }
+    public Action<long>? LineCompleted { get; set; }
 
     /// <summary>Where the console writes: this transcript once it has anything to do, else the plain output.</summary>
     public TextWriter Writer => _active ? this : _inner;
@@ -70,7 +70,7 @@ internal sealed class Transcript : TextWriter
     public int Offences { get; private set; }
 
     /// <summary>The first offence: the script line number and what it printed.</summary>
-    public (int Line, string What)? FirstOffence { get; private set; }
+    public (long Line, string What)? FirstOffence { get; private set; }
 
     /// <summary>Starts script line <paramref name="text"/>: counts it and splits its expectation off.</summary>
     public ReadOnlySpan<char> BeginLine(ReadOnlySpan<char> text)
@@ -105,7 +105,7 @@ internal sealed class Transcript : TextWriter
     /// <summary>Reports each expectation of a queued call that never ran as unmet, in script line order.</summary>
     public void UnrunExpectations()
     {
-        foreach ((int line, Expectation? expect) in _queued.Values.Where(v => v.Expect is not null).OrderBy(v => v.Line))
+        foreach ((long line, Expectation? expect) in _queued.Values.Where(v => v.Expect is not null).OrderBy(v => v.Line))
         {
             Unmet(line, expect!);
         }
@@ -142,7 +142,7 @@ internal sealed class Transcript : TextWriter
     public void RealmCallCompleted(RealmCall call)
     {
         _call = call;
-        _callOwner = _queued.Remove(call.Arguments, out (int Line, Expectation? Expect) owner) ? owner : (_lineNumber, null);
+        _callOwner = _queued.Remove(call.Arguments, out (long Line, Expectation? Expect) owner) ? owner : (_lineNumber, null);
     }
 
     public override void Write(char value)
@@ -217,7 +217,7 @@ internal sealed class Transcript : TextWriter
         _keptLength = 0;
         _lineLength = 0;
         bool realm = line.StartsWith("RSI ", StringComparison.Ordinal);
-        (int owner, Expectation? expect) = realm ? _callOwner : (_lineNumber, _expectConsumed ? null : _expect);
+        (long owner, Expectation? expect) = realm ? _callOwner : (_lineNumber, _expectConsumed ? null : _expect);
         if (!realm)
         {
             _expectConsumed = true;
@@ -255,7 +255,7 @@ internal sealed class Transcript : TextWriter
         }
     }
 
-    private void Unmet(int owner, Expectation expect)
+    private void Unmet(long owner, Expectation expect)
     {
         string report = string.Create(CultureInfo.InvariantCulture, $"E expect {owner} {Printable.Of(expect.Text)}");
         _inner.Write(report);
@@ -263,7 +263,7 @@ internal sealed class Transcript : TextWriter
         Offend(owner, report);
     }
 
-    private void Offend(int owner, string what)
+    private void Offend(long owner, string what)
     {
         Offences++;
         FirstOffence ??= (owner, what);

@@ -46,6 +46,7 @@ public sealed class CommandInputTests : IDisposable
     [InlineData(2, "ccasim verify: --challenge 'xyz' is not hex", "verify", "--challenge", "xyz", "/dev/null")]
     [InlineData(2, "ccasim platform-key: key file '/nonexistent-ccasim' does not exist", "platform-key", "--platform-key-pem", "/nonexistent-ccasim")]
     [InlineData(1, "ccasim verify: token '/dev/zero' is larger than 65536 bytes; not a token", "verify", "/dev/zero")]
+    [InlineData(2, "ccasim verify: platform key '/dev/zero' is larger than", "verify", "--platform-key", "/dev/zero", "/dev/null")]
     [InlineData(3, "ccasim verify: cannot read token '/proc/self/mem': Input/output error\n", "verify", "/proc/self/mem")]
     public void BadInput_GivesOneLineAndItsExitCode(int exit, string message, params string[] args)
     {

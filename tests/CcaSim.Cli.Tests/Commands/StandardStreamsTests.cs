@@ -46,6 +46,49 @@ public sealed class StandardStreamsTests : IDisposable
     }
 
     [Fact]
+    public void Rmm_StandardInputNotOpenForReading_IsOneLineAndExit3()
+    {
+        (int code, string output, string error) = CcasimProcess.Shell("CCASIM rmm 0>/dev/null");
+
+        Assert.Equal(3, code);
+        Assert.Equal("", output);
+        Assert.Equal("ccasim rmm: cannot read standard input: it is not open for reading\n", error);
+    }
+
+    [Fact]
+    public void Rmm_BlockedOnAStalledOutputPipe_EndsOnASecondSigterm()
+    {
+        // The first SIGTERM asks the run to stop at the end of its line; a run blocked in a write never gets there.
+        string script = Path.Combine(_dir, "long.rmm");
+        File.WriteAllText(script, string.Concat(Enumerable.Repeat("base\n", 200_000)));
+        using System.Diagnostics.Process p = CcasimProcess.Start("rmm", script);
+
+        // Nobody reads its standard output, so the pipe fills and the run blocks writing into it.
+        for (int i = 0; i < 500 && !p.HasExited && !File.ReadAllText($"/proc/{p.Id}/wchan").Contains("pipe", StringComparison.Ordinal); i++)
+        {
+            Thread.Sleep(20);
+        }
+
+        Signal(p.Id);
+        Thread.Sleep(200);
+        Signal(p.Id);
+
+        bool ended = p.WaitForExit(60_000);
+        if (!ended)
+        {
+            p.Kill();
+        }
+
+        Assert.True(ended, "ccasim rmm ignored a second SIGTERM");
+    }
+
+    private static void Signal(int pid)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    [Fact]
     public void Rmm_StandardInputClosed_IsOneLineAndExit3_NotAHang()
     {
         (int code, string output, string error) = CcasimProcess.Shell("timeout 60 CCASIM rmm <&-");

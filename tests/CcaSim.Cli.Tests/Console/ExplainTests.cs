@@ -150,8 +150,20 @@ public sealed class ExplainTests
     [InlineData(0xC400_0003UL, 0xFFFF_FFFF_FFFF_FFFCUL, true)]
     [InlineData(0x8400_0004UL, 1UL, false)]
     [InlineData(0xC400_0100UL, 0xFFFF_FFFF_FFFF_FFFFUL, true)]
+    [InlineData(0xC401_0003UL, 0xFFFF_FFFF_FFFF_FFFCUL, true)] // CPU_ON with the SVE hint: decoded as the RMM does
+    [InlineData(0xFFFF_FFFF_C400_0003UL, 0xFFFF_FFFF_FFFF_FFFCUL, true)] // and with junk above W0
+    [InlineData(0xC401_0195UL, 3UL, false)]
     public void IsRealmError_RsiIncompleteAndVersionsAreNotErrors(ulong fid, ulong x0, bool expected)
     {
         Assert.Equal(expected, ResultNames.IsRealmError(fid, x0));
+    }
+
+    [Theory]
+    [InlineData(0xC401_0003UL, "PSCI_CPU_ON_64")]
+    [InlineData(0x1_8400_0000UL, "PSCI_VERSION")]
+    [InlineData(0xC401_0190UL, "RSI_VERSION")]
+    public void RealmCallName_DecodesW0WithoutTheSveHint_AsTheRmmDoes(ulong fid, string expected)
+    {
+        Assert.Equal(expected, ResultNames.RealmCallName(fid));
     }
 }

@@ -33,7 +33,7 @@ public sealed class RandomScriptTests
         console.LineCompleted = number =>
         {
             executed++;
-            ScriptLine line = script[number - 1];
+            ScriptLine line = script[(int)number - 1];
             string printed = output.GetStringBuilder().ToString(consumed, output.GetStringBuilder().Length - consumed);
             consumed += printed.Length;
             string[] results = printed.Split('\n', StringSplitOptions.RemoveEmptyEntries);
