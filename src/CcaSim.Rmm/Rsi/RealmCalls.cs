@@ -29,8 +29,9 @@ public sealed partial class RealmManagementMonitor
     {
         RealmVcpuContext ctx = rec.Context;
 
-        // SMCCC: the function id is W0, and bit 16 is the SVE hint, which a callee that does not use it ignores
-        // (§1) — for realm calls as for host calls, so a hinted RSI or PSCI id is the same call.
+        // SMCCC: the function id is W0 (TF-RMM reads it as 32 bits), and bit 16 is the SVE hint, which a callee that
+        // does not use it ignores (§1), so a hinted RSI or PSCI id is the same call. (Host calls pass the EL3 monitor
+        // first, which also refuses X0[63:32] ≠ 0.)
         uint fid = (uint)ctx.X[0] & ~SmcSveHint;
         if (fid >= RsiFirst && fid <= RsiLast)
         {
