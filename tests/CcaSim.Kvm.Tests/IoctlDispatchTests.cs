@@ -153,10 +153,8 @@ public sealed class IoctlDispatchTests
     [InlineData(FdKind.Vm, Ioctl.GetOneReg, Errno.EINVAL)]
     [InlineData(FdKind.GuestMemfd, Ioctl.CheckExtension, Errno.ENOTTY)]
     [InlineData(FdKind.Device, Ioctl.CheckExtension, Errno.ENOTTY)]
-    public void WrongFdTable_HasEveryPairIssue10Lists(FdKind kind, Ioctl ioctl, Errno expected)
-    {
-        Assert.Contains(WrongFdCases(), row => (FdKind)row[0] == kind && (Ioctl)row[1] == ioctl && (Errno)row[2] == expected);
-    }
+    public void Ioctl_OnTheWrongKindOfFd_ReturnsTheErrnoLinuxGives(FdKind kind, Ioctl ioctl, Errno expected) =>
+        Ioctl_OnAnFdWhoseHandlerDoesNotKnowIt_ReturnsThatHandlersDefaultErrno(kind, ioctl, expected);
 
     [Fact]
     public void DeviceAttrOnAVmFd_IsTheSmcccFilterGroup_AndEverythingElseIsEnxio()
