@@ -39,7 +39,10 @@ apt_install() {
         return 0
     fi
     echo "setup: installing ${missing[*]}" >&2
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    # An optional package never stops at a password prompt (sudo -n fails instead, and the build goes on without).
+    if [ "$(id -u)" -ne 0 ]; then
+        if [ "$required" = yes ]; then sudo="sudo"; else sudo="sudo -n"; fi
+    fi
     if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"; }; then
         [ "$required" = yes ] && { echo "setup: could not install ${missing[*]}" >&2; exit 1; }
         echo "setup: could not install optional ${missing[*]}; going on without" >&2
