@@ -14,7 +14,7 @@ internal static class Program
             VerifyCommand.Create(),
             PlatformKeyCommand.Create(),
         };
-        HelpWithAppendix.Install(root, new Dictionary<string, string>(StringComparer.Ordinal) { ["rmm"] = RmmCommand.ScriptSyntax });
+        HelpWithAppendix.Install(root, new Dictionary<string, Func<string>>(StringComparer.Ordinal) { ["rmm"] = RmmCommand.ScriptSyntax });
 
         StandardStreams.Install();
         try
@@ -37,17 +37,10 @@ internal static class Program
 
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Help and verify's report go through the console's writer; a full or failing device ends up here.
-            ReportError($"ccasim: cannot write standard output: {Cli.Console.OutputFiles.OneLine(e.Message)}");
-            return ExitCodes.Io;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // EBADF: standard output is open, but not for writing (1</dev/null).
-            ReportError("ccasim: cannot write standard output: it is not open for writing");
-            return ExitCodes.Io;
+            return OutputFailed("ccasim", e);
         }
 #pragma warning disable CA1031 // The last-resort net: a bug must still end as one line, never a stack trace.
         catch (Exception e)
@@ -56,6 +49,24 @@ internal static class Program
             ReportError($"ccasim: internal error: {e.GetType().Name}: {Cli.Console.OutputFiles.OneLine(e.Message)}");
             return ExitCodes.Internal;
         }
+    }
+
+    /// <summary>
+    /// Standard output could not be written: a closed pipe (EPIPE) ends quietly with <see cref="ExitCodes.BrokenPipe"/>,
+    /// anything else is one line naming the reason (EBADF, raised as UnauthorizedAccessException, when standard output
+    /// is open but not for writing: 1&lt;/dev/null) and <see cref="ExitCodes.Io"/>.
+    /// </summary>
+    public static int OutputFailed(string who, Exception e)
+    {
+        if (e is IOException io && ExitCodes.IsBrokenPipe(io))
+        {
+            return ExitCodes.BrokenPipe;
+        }
+
+        ReportError(e is UnauthorizedAccessException
+            ? $"{who}: cannot write standard output: it is not open for writing"
+            : $"{who}: cannot write standard output: {Cli.Console.OutputFiles.OneLine(e.Message)}");
+        return ExitCodes.Io;
     }
 
     /// <summary>Writes one line to standard error; a standard error that cannot be written loses it quietly.</summary>

@@ -11,16 +11,19 @@ namespace CcaSim.Cli.Commands;
 internal sealed class HelpWithAppendix : SynchronousCommandLineAction
 {
     private readonly SynchronousCommandLineAction _inner;
-    private readonly IReadOnlyDictionary<string, string> _appendices;
+    private readonly IReadOnlyDictionary<string, Func<string>> _appendices;
 
-    private HelpWithAppendix(SynchronousCommandLineAction inner, IReadOnlyDictionary<string, string> appendices)
+    private HelpWithAppendix(SynchronousCommandLineAction inner, IReadOnlyDictionary<string, Func<string>> appendices)
     {
         _inner = inner;
         _appendices = appendices;
     }
 
-    /// <summary>Makes the root's help option print, after the usual help, the appendix of the command asked about.</summary>
-    public static void Install(RootCommand root, IReadOnlyDictionary<string, string> appendices)
+    /// <summary>
+    /// Makes the root's help option print, after the usual help, the appendix of the command asked about (built only
+    /// when help is asked for, not on every start).
+    /// </summary>
+    public static void Install(RootCommand root, IReadOnlyDictionary<string, Func<string>> appendices)
     {
         foreach (Option option in root.Options)
         {
@@ -35,9 +38,9 @@ internal sealed class HelpWithAppendix : SynchronousCommandLineAction
     {
         int result = _inner.Invoke(parseResult);
         TextWriter output = parseResult.InvocationConfiguration.Output;
-        if (_appendices.TryGetValue(parseResult.CommandResult.Command.Name, out string? appendix))
+        if (_appendices.TryGetValue(parseResult.CommandResult.Command.Name, out Func<string>? appendix))
         {
-            output.WriteLine(appendix);
+            output.WriteLine(appendix());
             output.WriteLine();
         }
 

@@ -17,7 +17,7 @@ internal static class PlatformKeyCommand
             if (platform is null)
             {
                 Program.ReportError($"ccasim platform-key: {problem}");
-                return 2;
+                return ExitCodes.Usage;
             }
 
             System.Console.Out.WriteLine(platform.ExportPlatformPublicKeyPem());

@@ -51,25 +51,25 @@ internal static class RmmCommand
             if (!ScriptValues.TryParseSize(parse.GetValue(poolSize)!, out ulong size))
             {
                 Program.ReportError($"ccasim rmm: --pool-size '{parse.GetValue(poolSize)}' is not a size");
-                return 2;
+                return ExitCodes.Usage;
             }
 
             if (!ScriptValues.TryParseSize(parse.GetValue(poolBase)!, out ulong basePa))
             {
                 Program.ReportError($"ccasim rmm: --pool-base '{parse.GetValue(poolBase)}' is not an address");
-                return 2;
+                return ExitCodes.Usage;
             }
 
             if (!ScriptValues.TryParseNumber(parse.GetValue(feat0), out ulong featValue))
             {
                 Program.ReportError($"ccasim rmm: --feature-register0 '{parse.GetValue(feat0)}' is not a number");
-                return 2;
+                return ExitCodes.Usage;
             }
 
             if (featValue >> 42 != 0)
             {
                 Program.ReportError("ccasim rmm: --feature-register0 has bits set in [63:42], which must be zero");
-                return 2;
+                return ExitCodes.Usage;
             }
 
             FeatureRegister0 f = FeatureRegister0.Unpack(featValue);
@@ -93,7 +93,7 @@ internal static class RmmCommand
             if (identity is null)
             {
                 Program.ReportError($"ccasim rmm: {keyProblem}");
-                return 2;
+                return ExitCodes.Usage;
             }
 
             var config = new RmmConfig { Features = f, VmidBits = parse.GetValue(vmidBits), Attestation = identity };
@@ -101,14 +101,14 @@ internal static class RmmCommand
             if (problem is not null)
             {
                 Program.ReportError($"ccasim rmm: {problem}");
-                return 2;
+                return ExitCodes.Usage;
             }
 
             string? poolProblem = Platform.Memory.PhysicalMemory.Validate(basePa, size);
             if (poolProblem is not null)
             {
                 Program.ReportError($"ccasim rmm: {poolProblem}");
-                return 2;
+                return ExitCodes.Usage;
             }
 
             string? limitText = parse.GetValue(hostLimit);
@@ -116,7 +116,7 @@ internal static class RmmCommand
             if (limitText is not null && !ScriptValues.TryParseSize(limitText, out limit))
             {
                 Program.ReportError($"ccasim rmm: --host-memory-limit '{limitText}' is not a size");
-                return 2;
+                return ExitCodes.Usage;
             }
 
             string? path = parse.GetValue(script);
@@ -140,20 +140,9 @@ internal static class RmmCommand
                 console = new RmmConsole(platform, rmm, output, new RmmConsoleOptions { Explain = parse.GetValue(explain), Strict = parse.GetValue(strict) }) { FlushEachLine = !seekable, Stop = interrupt.Token };
                 console.Run(input);
             }
-            catch (IOException e) when (ExitCodes.IsBrokenPipe(e))
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return ExitCodes.BrokenPipe;
-            }
-            catch (IOException e)
-            {
-                Program.ReportError($"ccasim rmm: cannot write standard output: {OutputFiles.OneLine(e.Message)}");
-                return ExitCodes.Io;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                // EBADF: standard output is open, but not for writing (1</dev/null).
-                Program.ReportError("ccasim rmm: cannot write standard output: it is not open for writing");
-                return ExitCodes.Io;
+                return Program.OutputFailed("ccasim rmm", e);
             }
 
             if (console.InputError is not null)
@@ -174,9 +163,7 @@ internal static class RmmCommand
     }
 
     /// <summary>The script syntax and the E codes, for <c>ccasim rmm --help</c>.</summary>
-    public static string ScriptSyntax { get; } = BuildScriptSyntax();
-
-    private static string BuildScriptSyntax()
+    public static string ScriptSyntax()
     {
         var b = new System.Text.StringBuilder();
         b.AppendLine("Script: one command a line; '#' starts a comment; lines longer than " + ScriptReader.MaxLineLength + " characters are skipped (E toolong).");

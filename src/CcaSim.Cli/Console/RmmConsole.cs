@@ -290,12 +290,7 @@ internal sealed class RmmConsole
         if (!_rmm.TryReadRealmMemory(rd, ipa, bytes))
         {
             // Named by the first IPA that is not mapped, which need not be the range's start.
-            Errors++;
-            _out.Write("E ");
-            _out.Write(ErrorCodes.Unmapped);
-            _out.Write(' ');
-            Hex(FirstUnmapped(rd, ipa, bytes));
-            _out.Write('\n');
+            ErrorAt(ErrorCodes.Unmapped, FirstUnmapped(rd, ipa, bytes));
             return;
         }
 
@@ -373,17 +368,12 @@ internal sealed class RmmConsole
             return;
         }
 
-        Errors++;
-        _out.Write("E ");
-        _out.Write(status switch
+        ErrorAt(status switch
         {
             MemoryAccessStatus.GranuleProtectionFault => ErrorCodes.Gpf,
             MemoryAccessStatus.StorageExhausted => ErrorCodes.NoMem,
             _ => ErrorCodes.Range,
-        });
-        _out.Write(' ');
-        Hex(addr);
-        _out.Write('\n');
+        }, addr);
     }
 
     private bool Fid(ReadOnlySpan<char> line, Range r, bool rsi, out ulong fid)
@@ -431,6 +421,17 @@ internal sealed class RmmConsole
 
         Error(ErrorCodes.Arity, line[t[0]]);
         return false;
+    }
+
+    /// <summary>An E line whose detail is an address, in the lower-case hex of every other result.</summary>
+    private void ErrorAt(string reason, ulong address)
+    {
+        Errors++;
+        _out.Write("E ");
+        _out.Write(reason);
+        _out.Write(' ');
+        Hex(address);
+        _out.Write('\n');
     }
 
     private void Error(string reason, long number)

@@ -358,7 +358,7 @@ internal sealed class Transcript : TextWriter
         bool ok = x[0] == 0;
         string? decode = name switch
         {
-            "RSI_VERSION" or "PSCI_VERSION" or "SMCCC_VERSION" when name != "RSI_VERSION" => ResultNames.Version(x[0]),
+            "PSCI_VERSION" or "SMCCC_VERSION" => ResultNames.Version(x[0]),
             "RSI_VERSION" when x[0] <= 1 => $"lower {ResultNames.Version(x[1])} higher {ResultNames.Version(x[2])}",
             "RSI_IPA_STATE_GET" when ok => $"top 0x{x[1]:x} {ResultNames.RipasName(x[2])}",
             "RSI_IPA_STATE_SET" when ok => $"next 0x{x[1]:x} {(x[2] == 0 ? "ACCEPT" : "REJECT")}",
