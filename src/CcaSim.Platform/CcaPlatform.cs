@@ -65,6 +65,9 @@ public sealed class CcaPlatform
 
     public SecureMonitor Monitor { get; }
 
+    /// <summary>The machine's virtual time: the system counter and the host scheduler's time slice.</summary>
+    public VirtualClock Clock { get; } = new();
+
     /// <summary>Physical interrupt lines of the PE that runs realms.</summary>
     public PhysicalInterrupts Interrupts { get; } = new();
 

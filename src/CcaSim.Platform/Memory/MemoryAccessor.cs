@@ -48,6 +48,22 @@ public class MemoryAccessor
         return MemoryAccessStatus.Ok;
     }
 
+    /// <summary>
+    /// Host address of the granule holding <paramref name="pa"/>, for a CPU engine to map into a guest's stage 2, or
+    /// zero when this world may not access it (or its storage would exceed the commit limit). Committing the
+    /// granule keeps it in place until it is zeroed (see <see cref="PhysicalMemory.HostAddress"/>).
+    /// </summary>
+    public nint TryGetHostAddress(ulong pa)
+    {
+        ulong granule = pa & ~(ulong)(PhysicalMemory.GranuleSize - 1);
+        if (Check(granule, PhysicalMemory.GranuleSize) != MemoryAccessStatus.Ok || !_memory.HasStorageFor(granule, PhysicalMemory.GranuleSize))
+        {
+            return 0;
+        }
+
+        return _memory.HostAddress(_memory.GranuleIndex(granule));
+    }
+
     public MemoryAccessStatus TryRead(ulong pa, Span<byte> destination)
     {
         MemoryAccessStatus status = Check(pa, (ulong)destination.Length);

@@ -4,6 +4,8 @@ namespace CcaSim.Platform.Memory;
 /// The machine's DRAM: a contiguous range of 4 KiB granules. Storage is committed in 2 MiB slabs on first write
 /// and released when every granule of a slab is zero again, so a pool can describe far more memory (up to 1 TiB)
 /// than the host process ever backs.
+/// Slabs are pinned: a CPU engine maps granules into the guest by host address (<see cref="HostAddress"/>), and the
+/// memory behind a mapped granule must stay put while the guest accesses it directly.
 /// A granule with no storage reads as zero. There is no access check here: every access goes through a
 /// <see cref="MemoryAccessor"/>, which applies the granule protection check for its world.
 /// </summary>
@@ -125,6 +127,17 @@ public sealed class PhysicalMemory
         return chunk.Granule(index);
     }
 
+    /// <summary>
+    /// Host address of granule <paramref name="index"/>'s 4 KiB, committing its storage: a CPU engine maps it into the
+    /// guest and accesses it directly. The address stays valid until the granule is zeroed (which its owner does
+    /// only after unmapping it from every engine) or the pool is dropped.
+    /// </summary>
+    internal nint HostAddress(ulong index)
+    {
+        _ = WriteGranule(index);
+        return _chunks[index >> ChunkShift]!.Address(index);
+    }
+
     /// <summary>Zeroes a granule; the slab behind it goes back to the pool once none of its granules holds data.</summary>
     internal void ZeroGranule(ulong index)
     {
@@ -154,6 +167,8 @@ public sealed class PhysicalMemory
         public int Count { get; private set; }
 
         public Span<byte> Granule(ulong index) => _data.AsSpan((int)(index & (ChunkGranules - 1)) << GranuleShift, GranuleSize);
+
+        public nint Address(ulong index) => System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(_data, (int)(index & (ChunkGranules - 1)) << GranuleShift);
 
         public bool IsCommitted(ulong index)
         {
@@ -218,7 +233,7 @@ public sealed class PhysicalMemory
                 }
             }
 
-            return GC.AllocateArray<byte>(ChunkBytes);
+            return GC.AllocateArray<byte>(ChunkBytes, pinned: true);
         }
 
         public static void Return(byte[] slab)

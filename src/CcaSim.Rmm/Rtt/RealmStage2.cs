@@ -72,5 +72,33 @@ internal sealed class RealmStage2 : IRealmMemory
         Fits(ipa, source.Length) && Translate(ipa, out ulong pa, out _) == Stage2Access.Mapped
         && _memory.TryWrite(pa, source) == MemoryAccessStatus.Ok;
 
+    /// <summary>
+    /// The page as a CPU engine maps it (§5.4): ASSIGNED RAM is the DATA granule, read/write/execute; ASSIGNED_NS is
+    /// the host's NS granule, read/write but never executable (an instruction fetch from the unprotected half is an
+    /// SEA, §5.7); EMPTY and outside the IPA space abort in the realm; anything else is a fault for the host.
+    /// </summary>
+    public Stage2Page Lookup(ulong ipa)
+    {
+        Stage2Access access = Translate(ipa, out ulong pa, out _);
+        switch (access)
+        {
+            case Stage2Access.Mapped:
+                nint host = _memory.TryGetHostAddress(pa);
+                if (host == 0)
+                {
+                    return new Stage2Page(Stage2PageKind.Unmapped);
+                }
+
+                bool isProtected = _realm.IsProtected(ipa);
+                return new Stage2Page(Stage2PageKind.Mapped, host, Writable: true, Executable: isProtected);
+            case Stage2Access.Empty:
+                return new Stage2Page(Stage2PageKind.Empty);
+            case Stage2Access.OutOfRange:
+                return new Stage2Page(Stage2PageKind.OutOfRange);
+            default:
+                return new Stage2Page(Stage2PageKind.Unmapped);
+        }
+    }
+
     private static bool Fits(ulong ipa, int length) => (ipa & (PhysicalMemory.GranuleSize - 1)) + (ulong)length <= PhysicalMemory.GranuleSize;
 }
