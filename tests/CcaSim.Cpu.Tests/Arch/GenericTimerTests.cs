@@ -63,7 +63,7 @@ public class GenericTimerTests
     [MemberData(nameof(Controls))]
     public void VirtualControl_ComparesAgainstTheVirtualCounter(ulong ctl, ulong cval, ulong virtualNow, ulong expected)
     {
-        ulong offset = virtualNow > ulong.MaxValue / 2 ? 1 : 5000;
+        ulong offset = virtualNow > ulong.MaxValue / 2 ? 1UL : 5000UL;
         var ctx = new RealmVcpuContext { CntvOff = offset };
         VirtualClock clock = ClockAt(virtualNow + offset);
 
