@@ -530,7 +530,8 @@ public static class A64Decoder
         switch (o2, o1)
         {
             case (false, false):
-                // LDXR/LDAXR, STXR/STLXR: a store reports its status in Ws.
+                // LDXR/LDAXR, STXR/STLXR: a store reports its status in Ws. The unused Rs of a load and Rt2 are
+                // should-be-one fields: other values are CONSTRAINED UNPREDICTABLE, decoded as the instruction.
                 ls = single with { IsExclusive = true, AcquireRelease = o0, Rs = load ? -1 : rs };
                 return true;
             case (false, true) when size >= 2:
@@ -547,8 +548,9 @@ public static class A64Decoder
                 };
                 return true;
             case (false, true):
-                // CASP/CASPA/CASPL/CASPAL: an even register pair each for compare and for new value.
-                if (rt2 != 31)
+                // CASP/CASPA/CASPL/CASPAL: an even register pair each for compare and for new value (an odd Rs
+                // or Rt is UNDEFINED).
+                if (rt2 != 31 || (rs & 1) != 0 || (Field(insn, 0, 0x1F) & 1) != 0)
                 {
                     return false;
                 }
@@ -568,7 +570,7 @@ public static class A64Decoder
                 };
                 return true;
             case (true, false):
-                // LDAR/LDLAR, STLR/STLLR: single register, ordered.
+                // LDAR/LDLAR, STLR/STLLR: single register, ordered (Rs and Rt2 should be one, as above).
                 ls = single with { AcquireRelease = true };
                 return true;
             default:
@@ -672,7 +674,8 @@ public static class A64Decoder
             return false;
         }
 
-        int registers = Field(insn, 12, 0xF) switch
+        int opcode = Field(insn, 12, 0xF);
+        int registers = opcode switch
         {
             0b0000 or 0b0010 => 4,
             0b0100 or 0b0110 => 3,
@@ -680,7 +683,9 @@ public static class A64Decoder
             0b1000 or 0b1010 => 2,
             _ => 0,
         };
-        if (registers == 0)
+        // LD2/LD3/LD4 (interleaved) have no 1D arrangement: size 11 with Q 0 is reserved.
+        bool interleaved = opcode is 0b0000 or 0b0100 or 0b1000;
+        if (registers == 0 || (interleaved && Field(insn, 10, 3) == 3 && (insn & (1u << 30)) == 0))
         {
             return false;
         }

@@ -232,7 +232,7 @@ public class A64DecoderTests
     // f9800000 prfm pldl1keep, [x0]; f8801000 prfum pldl1keep, [x0, #1]; 8b020020 add x0, x1, x2; d4000001 svc #0;
     // d503207f wfi; d538cc03 mrs x3, icc_iar1_el1. Unallocated: b9c00000 (LDRSW into W), f9c00000, 7dc00000 (128-bit
     // with size 01), 68400000 (LDNP with opc 01), 69000000 (STGP, MTE), 38200800 (register offset with
-    // option 000).
+    // option 000), 4827fdc2 (CASPL with an odd Rs), 0c8d4c5a (ST3 with the reserved .1d arrangement).
     [Theory]
     [InlineData(0xF9800000u)]
     [InlineData(0xF8801000u)]
@@ -246,6 +246,8 @@ public class A64DecoderTests
     [InlineData(0x68400000u)]
     [InlineData(0x69000000u)]
     [InlineData(0x38200800u)]
+    [InlineData(0x4827FDC2u)]
+    [InlineData(0x0C8D4C5Au)]
     public void TryDecodeLoadStore_RejectsPrefetchesUnallocatedAndOtherInstructions(uint insn) =>
         Assert.False(A64Decoder.TryDecodeLoadStore(insn, out _));
 
