@@ -442,10 +442,12 @@ public static class GicCpuInterface
     // ICV_IAR0/1_EL1: acknowledge the highest-priority pending interrupt if it is of the register's group, below the
     // priority mask and preempts the running priority: pending -> active, its group priority becomes active.
     // Group-0 acknowledges always read 1023: the context holds no ICH_AP0R state to record them (docs/FIDELITY.md).
+    // With ICH_HCR_EL2.En clear the virtual interface is disabled and an IAR read returns a spurious INTID (GIC
+    // spec, ICH_HCR_EL2.En).
     private static uint Acknowledge(GicCpuInterfaceState gic, bool group1)
     {
         int index = HighestPriorityLr(gic);
-        if (index < 0 || !group1)
+        if (index < 0 || !group1 || (gic.Hcr & HcrEn) == 0)
         {
             return SpuriousIntid;
         }

@@ -98,6 +98,16 @@ public class GicCpuInterfaceTests
     }
 
     [Fact]
+    public void ReadIar1_IsSpuriousWhileTheVirtualInterfaceIsDisabled()
+    {
+        RealmVcpuContext ctx = Context(DefaultVmcr, 0, 0, Lr(27, 0xA0, Pending));
+
+        Assert.Equal(SpuriousIntid, Read(ctx, SysReg.ICC_IAR1_EL1));
+        Assert.Equal(Lr(27, 0xA0, Pending), ctx.Gic.Lrs[0]);
+        Assert.Equal(0UL, ctx.Gic.Ap1r0);
+    }
+
+    [Fact]
     public void ReadIar0_IsSpuriousWhenNoGroup0InterruptIsPending()
     {
         RealmVcpuContext ctx = Context(DefaultVmcr | VmcrEng0, 0, HcrEn, Lr(27, 0xA0, Pending));
