@@ -239,7 +239,9 @@ internal sealed unsafe partial class Vcpu : IDisposable
                 continue; // the loop head decides: IRQ, or a timer whose interrupt is already in a list register
             }
 
-            // uc_emu_start returned OK without a stop of ours: the guest executed WFI or WFE (§6), PC past it.
+            // uc_emu_start returned OK without a stop of ours: the guest executed WFI (§6), PC past it. WFE never
+            // stops on 2.1.1 (it runs as a hint, which the architecture allows), so Wfe is reported only if a
+            // library does stop there.
             RealmEventKind kind = ReadWord(ReadReg(Uc.RegPc) - 4) == 0xD503205F ? RealmEventKind.Wfe : RealmEventKind.Wfi;
             if (GicCpuInterface.VirtualIrqPending(_ctx))
             {
@@ -374,6 +376,8 @@ internal sealed unsafe partial class Vcpu : IDisposable
         WriteReg(Uc.RegElrEl1, elr);
         WriteSys(3, 0, 4, 0, 0, spsr);
         WriteReg(Uc.RegPc, _ctx.Pc);
+        // The ERET left NZCV other than SPSR said (measured: Z set); with the EL now right a plain write is exact.
+        WriteReg(Uc.RegPstate, pstate);
     }
 
     private void LoadSystemRegisters()
