@@ -123,12 +123,15 @@ internal sealed unsafe partial class Vcpu
 
     private void Interrupt(uint intno)
     {
+        if (intno == Uc.ExcpSmc)
+        {
+            Stop(new RealmEvent(RealmEventKind.Smc)); // PC already past the SMC (§2)
+            return;
+        }
+
         ulong pc = ReadReg(Uc.RegPc);
         switch (intno)
         {
-            case Uc.ExcpSmc:
-                Stop(new RealmEvent(RealmEventKind.Smc)); // PC already past the SMC (§2)
-                return;
             case Uc.ExcpHvc:
                 Stop(new RealmEvent(RealmEventKind.Hvc, Syndrome: Immediate16(pc - 4)));
                 return;
