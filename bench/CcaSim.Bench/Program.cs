@@ -34,6 +34,9 @@ internal static class Program
             case "realm":
                 RealmBench.Run(runs);
                 return 0;
+            case "cpu":
+                CpuBench.Run(runs);
+                return 0;
             case "gen":
                 Generate(Path.Combine(root, "bench", "scripts"));
                 return 0;

@@ -1,0 +1,107 @@
+using CcaSim.Cpu.Arch;
+
+namespace CcaSim.Cpu.Engine;
+
+/// <summary>
+/// Finds the instruction behind a stage-2 data fault (G8). Unicorn 2.1.1 reports such a fault with PC at the start
+/// of the translation block, but the registers inside the unmapped hook are exactly those before the faulting
+/// access. So: decode the block's load/stores (the BLOCK hook recorded its start and size) and keep those whose
+/// effective address, computed from those registers, covers the fault address with the same direction.
+/// </summary>
+/// <remarks>
+/// Ambiguity rule (deterministic): candidate j is possible only if every earlier candidate i had one of its address
+/// registers written between i and j (else i would have accessed the same address and faulted first). Of the
+/// possible candidates the last one is taken: the remaining ambiguity is a pointer stepped onto the fault page
+/// (<c>ldr x1,[x0]; add x0,x0,#8; ldr x2,[x0]</c>), where the later access is the usual one. With the guest MMU
+/// on, the hook gets the physical address, so only the page offset is compared.
+/// </remarks>
+internal static class FaultLocator
+{
+    internal readonly record struct Result(bool Found, ulong Pc, LoadStore Access, ulong Va);
+
+    public static Result Locate(Vcpu vcpu, ulong tbStart, uint tbSize, ulong faultAddress, bool isWrite, bool mmuOn, ulong[] registers)
+    {
+        int count = (int)Math.Min(tbSize / 4, 512);
+        Span<uint> words = count <= 128 ? stackalloc uint[count] : new uint[count];
+        if (count == 0 || !vcpu.TryReadCode(tbStart, words))
+        {
+            return new Result(false, tbStart, default, faultAddress);
+        }
+
+        Func<int, ulong> reg = n => registers[n];
+        int chosen = -1;
+        LoadStore chosenAccess = default;
+        ulong chosenVa = faultAddress;
+        Span<int> candidates = stackalloc int[count];
+        int candidateCount = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (!A64Decoder.TryDecodeLoadStore(words[i], out LoadStore access) || access.IsWrite != isWrite)
+            {
+                continue;
+            }
+
+            ulong ea = access.EffectiveAddress(reg);
+            ulong span = (ulong)access.Size * (access.Pair ? 2UL : 1UL);
+            ulong delta = mmuOn ? (faultAddress - ea) & 0xFFF : faultAddress - ea;
+            if (delta >= span)
+            {
+                continue;
+            }
+
+            if (!PossibleAfter(words, candidates[..candidateCount], i))
+            {
+                continue;
+            }
+
+            candidates[candidateCount++] = i;
+            chosen = i;
+            chosenAccess = access;
+            chosenVa = ea + delta;
+        }
+
+        return chosen < 0
+            ? new Result(false, tbStart, default, faultAddress)
+            : new Result(true, tbStart + ((ulong)chosen * 4), chosenAccess, chosenVa);
+    }
+
+    private static bool PossibleAfter(ReadOnlySpan<uint> words, ReadOnlySpan<int> earlier, int candidate)
+    {
+        foreach (int i in earlier)
+        {
+            A64Decoder.TryDecodeLoadStore(words[i], out LoadStore access);
+            bool redefined = false;
+            for (int k = i; k < candidate && !redefined; k++)
+            {
+                redefined = WritesAny(words[k], access, k == i);
+            }
+
+            if (!redefined)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool WritesAny(uint word, LoadStore addressUser, bool isSelf)
+    {
+        int rn = addressUser.Rn;
+        int rm = addressUser.Rm;
+        if (A64Decoder.TryDecodeLoadStore(word, out LoadStore access))
+        {
+            return access.Writes(rn) || (rm >= 0 && access.Writes(rm));
+        }
+
+        if (isSelf)
+        {
+            return false;
+        }
+
+        // Not a load/store: most A64 data-processing instructions name their destination in bits 4:0. Treating
+        // every other instruction that way over-approximates, which only keeps more candidates possible.
+        int rd = (int)(word & 31);
+        return rd == rn || rd == rm;
+    }
+}

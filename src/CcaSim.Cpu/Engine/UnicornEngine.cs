@@ -1,0 +1,91 @@
+using CcaSim.Cpu.Unicorn;
+using CcaSim.Platform.Execution;
+
+namespace CcaSim.Cpu.Engine;
+
+/// <summary>
+/// Runs realm and VM vCPUs on Unicorn (unicorn-2.0.1.md, cpu-design.md): one uc engine per
+/// <see cref="RealmVcpuContext"/>, created on its first run, all driven on the caller's thread so guest atomics
+/// are exact and runs deterministic. Not thread-safe: one host thread per machine.
+/// </summary>
+public sealed class UnicornEngine : IRealmEngine, IDisposable
+{
+    private readonly VirtualClock _clock;
+    private readonly Dictionary<RealmVcpuContext, Vcpu> _vcpus = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Loads Unicorn (throws <see cref="UnicornNotFoundException"/> when it cannot).</summary>
+    public UnicornEngine(VirtualClock clock)
+    {
+        ArgumentNullException.ThrowIfNull(clock);
+        UnicornLibrary.Load();
+        _clock = clock;
+    }
+
+    /// <summary>The library the engine runs on, e.g. "2.1.1 (/path/libunicorn.so.2)".</summary>
+    public static string LibraryDescription => $"{UnicornLibrary.Version} ({UnicornLibrary.Path})";
+
+    public RealmEvent Run(RealmVcpuContext context, IRealmMemory memory)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(memory);
+        if (!_vcpus.TryGetValue(context, out Vcpu? vcpu))
+        {
+            vcpu = new Vcpu(context, _clock);
+            _vcpus.Add(context, vcpu);
+        }
+
+        return vcpu.Run(memory);
+    }
+
+    public void Stage2Changed(IRealmMemory memory, ulong ipa, ulong size)
+    {
+        foreach (Vcpu vcpu in _vcpus.Values)
+        {
+            if (ReferenceEquals(vcpu.Memory, memory))
+            {
+                vcpu.Unmap(ipa, size);
+            }
+        }
+    }
+
+    public void Flush(RealmVcpuContext context)
+    {
+        if (_vcpus.TryGetValue(context, out Vcpu? vcpu))
+        {
+            vcpu.Flush();
+        }
+    }
+
+    public void Release(RealmVcpuContext context)
+    {
+        if (_vcpus.Remove(context, out Vcpu? vcpu))
+        {
+            vcpu.Dispose();
+        }
+    }
+
+    public void Release(IRealmMemory memory)
+    {
+        foreach (Vcpu vcpu in _vcpus.Values)
+        {
+            if (ReferenceEquals(vcpu.Memory, memory))
+            {
+                vcpu.UnmapAll();
+            }
+        }
+    }
+
+    /// <summary>Instructions counted for <paramref name="context"/> so far (BLOCK hook: TB size / 4).</summary>
+    public ulong InstructionsExecuted(RealmVcpuContext context) =>
+        _vcpus.TryGetValue(context, out Vcpu? vcpu) ? vcpu.Executed : 0;
+
+    public void Dispose()
+    {
+        foreach (Vcpu vcpu in _vcpus.Values)
+        {
+            vcpu.Dispose();
+        }
+
+        _vcpus.Clear();
+    }
+}

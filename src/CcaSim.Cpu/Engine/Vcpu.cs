@@ -1,0 +1,590 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using CcaSim.Cpu.Arch;
+using CcaSim.Cpu.Unicorn;
+using CcaSim.Platform.Execution;
+
+namespace CcaSim.Cpu.Engine;
+
+/// <summary>One vCPU on one uc engine: state exchange with its context, the hooks, exception delivery.</summary>
+internal sealed unsafe partial class Vcpu : IDisposable
+{
+    /// <summary>
+    /// IPA of the host page holding the ERET trampoline (§1/G4): the top page of a 48-bit IPA space, which no
+    /// guest of this platform uses (RAM at 0x8000_0000, devices below 1 GiB).
+    /// </summary>
+    internal const ulong TrampolinePage = 0x0000_FFFF_FFFF_F000;
+
+    private const ulong PageSize = 4096;
+    private const ulong PageMask = ~(PageSize - 1);
+    private const uint EretInstruction = 0xD69F03E0;
+    private const ulong HcrVi = 1UL << 7;
+
+    // HCR_EL2 = RW|IMO|FMO and SCR_EL3 = NS|HCE|RW (G4): EL1 is non-secure AArch64, HVC is legal and the
+    // virtual IRQ path of §6 works.
+    private const ulong HcrInit = (1UL << 31) | (1UL << 4) | (1UL << 3);
+    private const ulong ScrInit = 0x501;
+
+    private const int GprCount = 32; // x0..x30 and PC, exchanged on every run
+
+    private readonly RealmVcpuContext _ctx;
+    private readonly VirtualClock _clock;
+    private readonly HashSet<ulong> _mapped = [];
+    private readonly int* _gprIds;
+    private readonly ulong* _gprValues;
+    private readonly void** _gprPointers;
+    private GCHandle _self;
+    private nint _uc;
+    private nint _savedContext;
+    private bool _disposed;
+
+    private ulong _loadedGeneration;
+    private bool _loadedOnce;
+    private ulong _pstate;
+    private ulong _hcr = HcrInit;
+
+    private bool _hasEvent;
+    private RealmEvent _event;
+    private Exception? _callbackError;
+
+    private bool _faultPending;
+    private int _faultType;
+    private ulong _faultAddress;
+    private int _faultSize;
+    private readonly ulong[] _faultRegisters = new ulong[33]; // x0..x30, SP, NZCV at the faulting instruction
+
+    private ulong _tbStart;
+    private uint _tbSize;
+
+    private ulong _executed;
+    private ulong _accounted;
+    private ulong _budget = ulong.MaxValue;
+    private bool _deadlineStop;
+    private bool _trampolineRun;
+
+    private bool _gatePending;
+    private ulong _gateVbar;
+    private ulong _gateSpsr;
+    private bool _gateSpsrFix;
+
+    private LastAbort _lastAbort;
+
+    public Vcpu(RealmVcpuContext context, VirtualClock clock)
+    {
+        _ctx = context;
+        _clock = clock;
+        _gprIds = (int*)NativeMemory.Alloc(GprCount, sizeof(int));
+        _gprValues = (ulong*)NativeMemory.AllocZeroed(GprCount, sizeof(ulong));
+        _gprPointers = (void**)NativeMemory.Alloc(GprCount, (nuint)sizeof(void*));
+        for (int i = 0; i < 31; i++)
+        {
+            _gprIds[i] = Uc.XRegId(i);
+        }
+
+        _gprIds[31] = Uc.RegPc;
+        for (int i = 0; i < GprCount; i++)
+        {
+            _gprPointers[i] = _gprValues + i;
+        }
+
+        _self = GCHandle.Alloc(this);
+        Open();
+    }
+
+    public IRealmMemory? Memory { get; private set; }
+
+    public ulong Executed => _executed;
+
+    private enum LastAbort : byte
+    {
+        None,
+        Data,
+        Instruction,
+    }
+
+    private void Open()
+    {
+        nint uc;
+        Check(Native.uc_open(Uc.ArchArm64, Uc.ModeArm, &uc), "uc_open");
+        _uc = uc;
+        // The model must be chosen before anything else touches the engine; MAX has LSE atomics (§9).
+        Check(Native.uc_ctl(_uc, Uc.CtlCpuModelWrite, Uc.CpuModelMax), "uc_ctl(CPU_MODEL)");
+        WriteSys(3, 6, 1, 1, 0, ScrInit);
+        WriteSys(3, 4, 1, 1, 0, HcrInit);
+        _hcr = HcrInit;
+
+        byte* page = stackalloc byte[4];
+        *(uint*)page = EretInstruction;
+        Check(Native.uc_mem_map(_uc, TrampolinePage, (nuint)PageSize, Uc.ProtRead | Uc.ProtExec), "uc_mem_map(trampoline)");
+        Check(Native.uc_mem_write(_uc, TrampolinePage, page, 4), "uc_mem_write(trampoline)");
+
+        nint saved;
+        Check(Native.uc_context_alloc(_uc, &saved), "uc_context_alloc");
+        _savedContext = saved;
+
+        nint user = GCHandle.ToIntPtr(_self);
+        nuint hook;
+        Check(Native.uc_hook_add(_uc, &hook, Uc.HookIntr, (delegate* unmanaged[Cdecl]<nint, uint, nint, void>)&OnInterrupt, user, 1, 0), "hook INTR");
+        Check(Native.uc_hook_add(_uc, &hook, Uc.HookBlock, (delegate* unmanaged[Cdecl]<nint, ulong, uint, nint, void>)&OnBlock, user, 1, 0), "hook BLOCK");
+        Check(Native.uc_hook_add(_uc, &hook, Uc.HookMemUnmapped | Uc.HookMemProt, (delegate* unmanaged[Cdecl]<nint, int, ulong, int, long, nint, byte>)&OnUnmapped, user, 1, 0), "hook MEM_UNMAPPED");
+        Check(Native.uc_hook_add_insn(_uc, &hook, Uc.HookInsn, (delegate* unmanaged[Cdecl]<nint, int, CpReg*, nint, uint>)&OnMrs, user, 1, 0, Uc.InsMrs), "hook MRS");
+        Check(Native.uc_hook_add_insn(_uc, &hook, Uc.HookInsn, (delegate* unmanaged[Cdecl]<nint, int, CpReg*, nint, uint>)&OnMsr, user, 1, 0, Uc.InsMsr), "hook MSR");
+
+        _pstate = ReadReg(Uc.RegPstate);
+        _loadedOnce = false;
+        _mapped.Clear();
+    }
+
+    private void Close()
+    {
+        if (_savedContext != 0)
+        {
+            _ = Native.uc_context_free(_savedContext);
+            _savedContext = 0;
+        }
+
+        if (_uc != 0)
+        {
+            _ = Native.uc_close(_uc);
+            _uc = 0;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        Close();
+        _self.Free();
+        NativeMemory.Free(_gprIds);
+        NativeMemory.Free(_gprValues);
+        NativeMemory.Free(_gprPointers);
+    }
+
+    // ---------------------------------------------------------------- run
+
+    public RealmEvent Run(IRealmMemory memory)
+    {
+        if (!ReferenceEquals(Memory, memory))
+        {
+            UnmapAll();
+            Memory = memory;
+        }
+
+        LoadState();
+        if (_ctx.PendingException != RealmFault.None)
+        {
+            DeliverPending(_ctx.PendingException);
+            _ctx.PendingException = RealmFault.None;
+        }
+
+        _lastAbort = LastAbort.None;
+        _hasEvent = false;
+        RealmEvent result;
+        while (true)
+        {
+            if (!_gatePending)
+            {
+                UpdateVirtualIrq();
+            }
+
+            AccountTime();
+            if (_clock.SliceExpired || GenericTimer.FiringWithoutListRegister(_ctx, _clock))
+            {
+                result = new RealmEvent(RealmEventKind.Irq);
+                break;
+            }
+
+            ComputeBudget();
+            ulong pc = ReadReg(Uc.RegPc);
+            UcErr error = Native.uc_emu_start(_uc, pc, 0, 0, 0);
+            if (_callbackError is { } failure)
+            {
+                _callbackError = null;
+                StoreState();
+                ExceptionDispatchInfoThrow(failure);
+            }
+
+            if (_gatePending && ReadReg(Uc.RegPc) == _gateVbar + 0x400)
+            {
+                FinishGate();
+            }
+
+            if (_faultPending)
+            {
+                _faultPending = false;
+                result = ResolveFault();
+                break;
+            }
+
+            if (_hasEvent)
+            {
+                result = _event;
+                break;
+            }
+
+            if (error != UcErr.Ok)
+            {
+                StoreState();
+                throw new InvalidOperationException($"uc_emu_start failed unexpectedly: {Native.ErrorText(error)} at PC 0x{ReadReg(Uc.RegPc):x}");
+            }
+
+            if (_deadlineStop)
+            {
+                _deadlineStop = false;
+                continue; // the loop head decides: IRQ, or a timer whose interrupt is already in a list register
+            }
+
+            // uc_emu_start returned OK without a stop of ours: the guest executed WFI (§6), PC past it. WFE never
+            // stops on 2.1.1 (it runs as a hint, which the architecture allows), so Wfe is reported only if a
+            // library does stop there.
+            RealmEventKind kind = ReadWord(ReadReg(Uc.RegPc) - 4) == 0xD503205F ? RealmEventKind.Wfe : RealmEventKind.Wfi;
+            if (GicCpuInterface.VirtualIrqPending(_ctx))
+            {
+                continue; // a deliverable virtual interrupt: the wait completes at once
+            }
+
+            result = new RealmEvent(kind);
+            break;
+        }
+
+        AccountTime();
+        StoreState();
+        return result;
+    }
+
+    private static void ExceptionDispatchInfoThrow(Exception failure) =>
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+
+    private void ComputeBudget()
+    {
+        ulong deadline = _clock.SliceEnd;
+        ulong timer = GenericTimer.NextDeadline(_ctx);
+        if (timer > _clock.Now && timer < deadline)
+        {
+            deadline = timer;
+        }
+
+        if (deadline == ulong.MaxValue)
+        {
+            _budget = ulong.MaxValue;
+            return;
+        }
+
+        ulong ticks = deadline - _clock.Now;
+        ulong instructions = ticks >= ulong.MaxValue / VirtualClock.InstructionsPerTick
+            ? ulong.MaxValue / 2
+            : (ticks * VirtualClock.InstructionsPerTick) - _clock.PendingInstructions;
+        _budget = _executed + instructions;
+    }
+
+    private void AccountTime()
+    {
+        if (_executed != _accounted)
+        {
+            _clock.AddInstructions(_executed - _accounted);
+            _accounted = _executed;
+        }
+    }
+
+    private void UpdateVirtualIrq()
+    {
+        ulong hcr = GicCpuInterface.VirtualIrqPending(_ctx) ? _hcr | HcrVi : _hcr & ~HcrVi;
+        if (hcr != _hcr)
+        {
+            _hcr = hcr;
+            WriteSys(3, 4, 1, 1, 0, hcr);
+        }
+    }
+
+    // ---------------------------------------------------------------- state exchange
+
+    private void LoadState()
+    {
+        ulong target = _ctx.Pstate;
+        bool reload = !_loadedOnce || _ctx.Generation != _loadedGeneration;
+        bool elChange = ((target ^ _pstate) & 0xF) != 0;
+        if (elChange && ((target >> 2) & 3) > ((_pstate >> 2) & 3))
+        {
+            // No API write raises the EL (§10 "(c)"): start over on a fresh engine, which begins at EL1h.
+            Close();
+            Open();
+            reload = true;
+        }
+
+        if (reload)
+        {
+            LoadSystemRegisters();
+        }
+
+        for (int i = 0; i < 31; i++)
+        {
+            _gprValues[i] = _ctx.X[i];
+        }
+
+        _gprValues[31] = _ctx.Pc;
+        Check(Native.uc_reg_write_batch(_uc, _gprIds, _gprPointers, GprCount), "uc_reg_write_batch");
+
+        if (reload || elChange)
+        {
+            // PSTATE writes neither switch the EL nor rebuild the translator's flags (§1, G4); an ERET does both.
+            EnterThroughTrampoline(target, reload);
+            WriteStackPointers(_ctx.SpEl0, _ctx.SpEl1, target);
+        }
+        else if (target != _pstate)
+        {
+            WriteReg(Uc.RegPstate, target);
+        }
+
+        _pstate = target;
+        if (reload)
+        {
+            _loadedGeneration = _ctx.Generation;
+            _loadedOnce = true;
+        }
+    }
+
+    private void EnterThroughTrampoline(ulong pstate, bool reloaded)
+    {
+        // The trampoline borrows ELR_EL1/SPSR_EL1; the guest's own values go back afterwards.
+        ulong elr = reloaded ? _ctx.ElrEl1 : ReadReg(Uc.RegElrEl1);
+        ulong spsr = reloaded ? _ctx.SpsrEl1 : ReadSys(3, 0, 4, 0, 0);
+        WriteReg(Uc.RegElrEl1, _ctx.Pc);
+        WriteSys(3, 0, 4, 0, 0, pstate);
+        _trampolineRun = true;
+        _hasEvent = false;
+        UcErr error = Native.uc_emu_start(_uc, TrampolinePage, 0, 0, 0);
+        _trampolineRun = false;
+        _faultPending = false; // a fault at the target is met again (and reported) by the real run
+        _hasEvent = false;
+        if (_callbackError is { } failure)
+        {
+            _callbackError = null;
+            ExceptionDispatchInfoThrow(failure);
+        }
+
+        ulong now = ReadReg(Uc.RegPstate);
+        if (((now ^ pstate) & 0xF) != 0)
+        {
+            throw new InvalidOperationException($"ERET trampoline did not reach PSTATE 0x{pstate:x} (0x{now:x}, {error})");
+        }
+
+        WriteReg(Uc.RegElrEl1, elr);
+        WriteSys(3, 0, 4, 0, 0, spsr);
+        WriteReg(Uc.RegPc, _ctx.Pc);
+        // The ERET left NZCV other than SPSR said (measured: Z set); with the EL now right a plain write is exact.
+        WriteReg(Uc.RegPstate, pstate);
+    }
+
+    private void LoadSystemRegisters()
+    {
+        WriteReg(Uc.RegEsrEl1, _ctx.EsrEl1);
+        WriteReg(Uc.RegFarEl1, _ctx.FarEl1);
+        WriteReg(Uc.RegVbarEl1, _ctx.VbarEl1);
+        WriteReg(Uc.RegTtbr0El1, _ctx.Ttbr0El1);
+        WriteReg(Uc.RegTtbr1El1, _ctx.Ttbr1El1);
+        WriteReg(Uc.RegMairEl1, _ctx.MairEl1);
+        WriteReg(Uc.RegParEl1, _ctx.ParEl1);
+        WriteReg(Uc.RegCpacrEl1, _ctx.CpacrEl1);
+        WriteReg(Uc.RegTpidrEl0, _ctx.TpidrEl0);
+        WriteReg(Uc.RegTpidrroEl0, _ctx.TpidrroEl0);
+        WriteReg(Uc.RegTpidrEl1, _ctx.TpidrEl1);
+        // A context that never set SCTLR_EL1 keeps the engine's reset value (its RES1 bits), MMU off.
+        if (_ctx.SctlrEl1 != 0)
+        {
+            WriteSys(3, 0, 1, 0, 0, _ctx.SctlrEl1);
+        }
+
+        WriteSys(3, 0, 2, 0, 2, _ctx.TcrEl1);
+        WriteSys(3, 0, 10, 3, 0, _ctx.AmairEl1);
+        WriteSys(3, 0, 13, 0, 1, _ctx.ContextidrEl1);
+        WriteSys(3, 0, 14, 1, 0, _ctx.CntkctlEl1);
+        WriteReg(Uc.RegFpcr, _ctx.Fpcr);
+        WriteReg(Uc.RegFpsr, _ctx.Fpsr);
+        for (int i = 0; i < 32; i++)
+        {
+            UInt128 v = _ctx.V[i];
+            Check(Native.uc_reg_write(_uc, Uc.RegV0 + i, &v), "uc_reg_write(V)");
+        }
+    }
+
+    private void WriteStackPointers(ulong spEl0, ulong spEl1, ulong pstate)
+    {
+        // With SPSel = 1 the live SP is SP_EL1 and the banked copy holds SP_EL0, and the other way round.
+        WriteReg(Uc.RegSpEl0, spEl0);
+        WriteReg(Uc.RegSpEl1, spEl1);
+        WriteReg(Uc.RegSp, (pstate & 1) != 0 ? spEl1 : spEl0);
+    }
+
+    private void StoreState()
+    {
+        Check(Native.uc_reg_read_batch(_uc, _gprIds, _gprPointers, GprCount), "uc_reg_read_batch");
+        for (int i = 0; i < 31; i++)
+        {
+            _ctx.X[i] = _gprValues[i];
+        }
+
+        _ctx.Pc = _gprValues[31];
+        _pstate = ReadReg(Uc.RegPstate);
+        _ctx.Pstate = _pstate;
+    }
+
+    public void Flush()
+    {
+        if (_uc == 0 || !_loadedOnce)
+        {
+            return;
+        }
+
+        ulong sp = ReadReg(Uc.RegSp);
+        if ((_pstate & 1) != 0)
+        {
+            _ctx.SpEl1 = sp;
+            _ctx.SpEl0 = ReadReg(Uc.RegSpEl0);
+        }
+        else
+        {
+            _ctx.SpEl0 = sp;
+            _ctx.SpEl1 = ReadReg(Uc.RegSpEl1);
+        }
+
+        _ctx.ElrEl1 = ReadReg(Uc.RegElrEl1);
+        _ctx.SpsrEl1 = ReadSys(3, 0, 4, 0, 0);
+        _ctx.EsrEl1 = ReadReg(Uc.RegEsrEl1);
+        _ctx.FarEl1 = ReadReg(Uc.RegFarEl1);
+        _ctx.VbarEl1 = ReadReg(Uc.RegVbarEl1);
+        _ctx.Ttbr0El1 = ReadReg(Uc.RegTtbr0El1);
+        _ctx.Ttbr1El1 = ReadReg(Uc.RegTtbr1El1);
+        _ctx.MairEl1 = ReadReg(Uc.RegMairEl1);
+        _ctx.ParEl1 = ReadReg(Uc.RegParEl1);
+        _ctx.CpacrEl1 = ReadReg(Uc.RegCpacrEl1);
+        _ctx.TpidrEl0 = ReadReg(Uc.RegTpidrEl0);
+        _ctx.TpidrroEl0 = ReadReg(Uc.RegTpidrroEl0);
+        _ctx.TpidrEl1 = ReadReg(Uc.RegTpidrEl1);
+        _ctx.SctlrEl1 = ReadSys(3, 0, 1, 0, 0);
+        _ctx.TcrEl1 = ReadSys(3, 0, 2, 0, 2);
+        _ctx.AmairEl1 = ReadSys(3, 0, 10, 3, 0);
+        _ctx.ContextidrEl1 = ReadSys(3, 0, 13, 0, 1);
+        _ctx.CntkctlEl1 = ReadSys(3, 0, 14, 1, 0);
+        _ctx.Fpcr = ReadReg(Uc.RegFpcr);
+        _ctx.Fpsr = ReadReg(Uc.RegFpsr);
+        for (int i = 0; i < 32; i++)
+        {
+            UInt128 v;
+            Check(Native.uc_reg_read(_uc, Uc.RegV0 + i, &v), "uc_reg_read(V)");
+            _ctx.V[i] = v;
+        }
+    }
+
+    // ---------------------------------------------------------------- stage 2
+
+    public void Unmap(ulong ipa, ulong size)
+    {
+        if (_uc == 0 || size == 0)
+        {
+            return;
+        }
+
+        ulong first = ipa & PageMask;
+        ulong end = ipa + size;
+        bool any = false;
+        if ((ulong)_mapped.Count <= (end - first) / PageSize)
+        {
+            foreach (ulong page in _mapped.Where(p => p >= first && p < end).Order().ToArray())
+            {
+                UnmapPage(page);
+                any = true;
+            }
+        }
+        else
+        {
+            for (ulong page = first; page < end; page += PageSize)
+            {
+                if (_mapped.Contains(page))
+                {
+                    UnmapPage(page);
+                    any = true;
+                }
+            }
+        }
+
+        if (any)
+        {
+            // Translated code of those pages must go too (G14).
+            _ = Native.uc_ctl(_uc, Uc.CtlTbRemoveCache, first, end);
+        }
+    }
+
+    public void UnmapAll()
+    {
+        if (_uc == 0 || _mapped.Count == 0)
+        {
+            return;
+        }
+
+        foreach (ulong page in _mapped.Order().ToArray())
+        {
+            UnmapPage(page);
+        }
+
+        _ = Native.uc_ctl(_uc, Uc.CtlTbFlush, 0);
+    }
+
+    private void UnmapPage(ulong page)
+    {
+        Check(Native.uc_mem_unmap(_uc, page, (nuint)PageSize), "uc_mem_unmap");
+        _mapped.Remove(page);
+    }
+
+    // ---------------------------------------------------------------- register helpers
+
+    internal ulong ReadReg(int id)
+    {
+        ulong value = 0;
+        Check(Native.uc_reg_read(_uc, id, &value), "uc_reg_read");
+        return value;
+    }
+
+    internal void WriteReg(int id, ulong value) => Check(Native.uc_reg_write(_uc, id, &value), "uc_reg_write");
+
+    internal ulong ReadSys(uint op0, uint op1, uint crn, uint crm, uint op2)
+    {
+        CpReg reg = new(op0, op1, crn, crm, op2);
+        Check(Native.uc_reg_read(_uc, Uc.RegCpReg, &reg), "uc_reg_read(CP_REG)");
+        return reg.Value;
+    }
+
+    internal void WriteSys(uint op0, uint op1, uint crn, uint crm, uint op2, ulong value)
+    {
+        CpReg reg = new(op0, op1, crn, crm, op2) { Value = value };
+        Check(Native.uc_reg_write(_uc, Uc.RegCpReg, &reg), "uc_reg_write(CP_REG)");
+    }
+
+    private ulong ReadX(int n) => n == 31 ? ReadReg(Uc.RegSp) : ReadReg(Uc.XRegId(n));
+
+    private uint ReadWord(ulong address)
+    {
+        uint word = 0;
+        return Native.uc_mem_read(_uc, address, &word, 4) == UcErr.Ok ? word : 0;
+    }
+
+    private static void Check(UcErr error, string what)
+    {
+        if (error != UcErr.Ok)
+        {
+            throw new InvalidOperationException($"{what}: {Native.ErrorText(error)}");
+        }
+    }
+
+    private static Vcpu From(nint user) => Unsafe.As<Vcpu>(GCHandle.FromIntPtr(user).Target!);
+
+    private void Fail(Exception failure)
+    {
+        _callbackError ??= failure;
+        _ = Native.uc_emu_stop(_uc);
+    }
+}
