@@ -28,7 +28,6 @@ internal static class FaultLocator
             return new Result(false, tbStart, default, faultAddress);
         }
 
-        Func<int, ulong> reg = n => registers[n];
         int chosen = -1;
         LoadStore chosenAccess = default;
         ulong chosenVa = faultAddress;
@@ -41,7 +40,8 @@ internal static class FaultLocator
                 continue;
             }
 
-            ulong ea = access.EffectiveAddress(reg);
+            // registers holds x0..x30 then SP (31), as the unmapped hook read them.
+            ulong ea = access.EffectiveAddress(registers.AsSpan(0, 31), registers[31], tbStart + ((ulong)i * 4));
             ulong span = (ulong)access.Size * (access.Pair ? 2UL : 1UL);
             ulong delta = mmuOn ? (faultAddress - ea) & 0xFFF : faultAddress - ea;
             if (delta >= span)
@@ -85,13 +85,34 @@ internal static class FaultLocator
         return true;
     }
 
+    /// <summary>
+    /// Whether the load/store writes general-purpose register <paramref name="register"/> (31 = SP): the written-back
+    /// base, a loaded Rt/Rt2 (31 there is XZR, never written), an exclusive store's status register.
+    /// </summary>
+    private static bool WritesRegister(in LoadStore access, int register)
+    {
+        if (access.Writeback && register == access.Rn)
+        {
+            return true;
+        }
+
+        if (register == 31)
+        {
+            return false;
+        }
+
+        bool loadsGpr = !access.IsSimdFp && (!access.IsWrite || access.IsAtomic);
+        return (loadsGpr && (register == access.Rt || (access.Pair && register == access.Rt2)))
+            || (access.IsExclusive && access.IsWrite && register == access.Rs);
+    }
+
     private static bool WritesAny(uint word, LoadStore addressUser, bool isSelf)
     {
         int rn = addressUser.Rn;
         int rm = addressUser.Rm;
         if (A64Decoder.TryDecodeLoadStore(word, out LoadStore access))
         {
-            return access.Writes(rn) || (rm >= 0 && access.Writes(rm));
+            return WritesRegister(access, rn) || (rm >= 0 && WritesRegister(access, rm));
         }
 
         if (isSelf)

@@ -378,7 +378,7 @@ internal sealed unsafe partial class Vcpu
     {
         SysReg reg = new((int)cp->Op0, (int)cp->Op1, (int)cp->CRn, (int)cp->CRm, (int)cp->Op2);
         ulong value;
-        if (reg == SysReg.MpidrEl1)
+        if (reg == SysReg.MPIDR_EL1)
         {
             WriteTarget(rt, _ctx.MpidrEl1);
             return true;
