@@ -152,7 +152,7 @@ public sealed class VcpuRegisterFile
     /// The ids KVM_GET_REG_LIST reports, in kernel order: core registers (V0–V31 omitted on SVE vCPUs), SVE, firmware,
     /// then system registers by encoding. A realm gets the core registers, KVM_REG_ARM64_SVE_VLS (SVE only),
     /// ID_AA64DFR0_EL1 and PMCR_EL0 — no firmware pseudo-registers, no CCSIDR, no timers (§2.9). A normal VM
-    /// additionally lists KVM_REG_ARM_PSCI_VERSION; its other registers are not modelled (it cannot run here).
+    /// additionally lists KVM_REG_ARM_PSCI_VERSION; its other registers live only in the engine (FIDELITY.md).
     /// PMCR_EL0 is listed only for a vCPU with PMUv3 (pmu_visibility hides it otherwise).
     /// </summary>
     public IReadOnlyList<ulong> RegisterList()
