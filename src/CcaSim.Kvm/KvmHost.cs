@@ -9,6 +9,7 @@ using CcaSim.Kvm.Uapi;
 using CcaSim.Kvm.Vcpu;
 using CcaSim.Kvm.Vm;
 using CcaSim.Platform;
+using CcaSim.Platform.Execution;
 
 namespace CcaSim.Kvm;
 
@@ -182,7 +183,7 @@ public sealed class KvmHost
             KvmCapability.ArmVmIpaSize => vm?.IsRealm == true ? RealmIpaLimit : Options.HostIpaLimit,
             KvmCapability.ArmSve => sve ? 1 : 0,
             KvmCapability.ArmPtrauthAddress or KvmCapability.ArmPtrauthGeneric => Options.HostPtrauth ? 1 : 0,
-            KvmCapability.StealTime or KvmCapability.CounterOffset => vm?.IsRealm == true ? 0 : 1,
+            KvmCapability.StealTime or KvmCapability.CounterOffset or KvmCapability.ArmNisvToUser => vm?.IsRealm == true ? 0 : 1,
             _ => 0,
         };
         return KvmResult.Ok(value);
@@ -276,7 +277,8 @@ public sealed class KvmHost
 
     /// <summary>
     /// KVM_RUN. Realm vCPUs run through the RMM (§2.8, §2.11): -ENOEXEC before KVM_ARM_VCPU_INIT; the first run
-    /// activates the realm. Normal VMs have no CPU engine in CcaSim (FIDELITY.md): -ENOEXEC.
+    /// activates the realm. Normal VMs run on <see cref="KvmHostOptions.Engine"/>; without one they answer -ENOEXEC
+    /// (FIDELITY.md).
     /// </summary>
     public KvmResult Run(int vcpuFd)
     {
@@ -285,7 +287,8 @@ public sealed class KvmHost
             return WrongFd(vcpuFd);
         }
 
-        if (!vcpu.IsInitialized || !vcpu.Vm.IsRealm)
+        IRealmEngine? engine = Options.Engine;
+        if (!vcpu.IsInitialized || (!vcpu.Vm.IsRealm && engine is null))
         {
             return Errno.ENOEXEC;
         }
@@ -296,7 +299,27 @@ public sealed class KvmHost
             return Errno.EPERM;
         }
 
-        return RealmRunLoop.Run(vcpu);
+        return vcpu.Vm.IsRealm ? RealmRunLoop.Run(vcpu) : NormalRunLoop.Run(vcpu, engine!);
+    }
+
+    /// <summary>
+    /// KVM_ENABLE_CAP on a VM fd (kvm_vm_ioctl_enable_cap): non-zero flags → -EINVAL; KVM_CAP_ARM_NISV_TO_USER turns
+    /// syndrome-less MMIO aborts into KVM_EXIT_ARM_NISV; every other capability → -EINVAL (none other is modelled).
+    /// </summary>
+    public KvmResult EnableCap(int vmFd, in KvmEnableCap cap)
+    {
+        if (VmOf(vmFd) is not KvmVm vm)
+        {
+            return WrongFd(vmFd);
+        }
+
+        if (cap.Flags != 0 || cap.Cap != (uint)KvmCapability.ArmNisvToUser || vm.IsRealm)
+        {
+            return Errno.EINVAL;
+        }
+
+        vm.NisvToUser = true;
+        return KvmResult.Success;
     }
 
     /// <summary>
@@ -569,6 +592,12 @@ public sealed class KvmHost
         if (r.IsSuccess)
         {
             vcpu.IsPoweredOff = vcpu.Registers.Features.StartsPoweredOff;
+
+            // kvm_reset_vcpu: the engine's context restarts from the reset register file.
+            vcpu.ResetPending = true;
+            vcpu.RegistersDirty = true;
+            vcpu.ContextAhead = false;
+            vcpu.IsWaiting = false;
         }
 
         return r;
@@ -607,7 +636,21 @@ public sealed class KvmHost
         }
 
         Span<byte> value = stackalloc byte[ArmRegisterId.SizeInBytes(reg.Id)];
-        return _kvm.Process.TryRead(reg.Addr, value) ? vcpu.Registers.SetOneReg(reg.Id, value) : Errno.EFAULT;
+        if (!_kvm.Process.TryRead(reg.Addr, value))
+        {
+            return Errno.EFAULT;
+        }
+
+        // The register file is the ABI's state: bring it up to date from the engine first, so the other
+        // registers survive the reload the next KVM_RUN does.
+        NormalRunLoop.SyncRegisterFile(vcpu);
+        KvmResult set = vcpu.Registers.SetOneReg(reg.Id, value);
+        if (set.IsSuccess && !vcpu.Vm.IsRealm)
+        {
+            vcpu.RegistersDirty = true;
+        }
+
+        return set;
     }
 
     /// <summary>
@@ -627,6 +670,7 @@ public sealed class KvmHost
         }
 
         Span<byte> value = stackalloc byte[ArmRegisterId.SizeInBytes(reg.Id)];
+        NormalRunLoop.SyncRegisterFile(vcpu);
         KvmResult r = vcpu.Registers.GetOneReg(reg.Id, value);
         if (!r.IsSuccess)
         {
@@ -702,8 +746,7 @@ public sealed class KvmHost
 
         if (!vcpu.Vm.IsRealm)
         {
-            // Normal VMs never run in CcaSim (FIDELITY.md): nothing to inject into.
-            return KvmResult.Success;
+            return SetNormalVcpuEvents(vcpu, events);
         }
 
         KvmResult r = VcpuEvents.ValidateRealmEvents(events, vcpu.EmulatedMmioPending, out bool injectSea);
@@ -712,6 +755,23 @@ public sealed class KvmHost
             // v12 swaps the flag: EMULATED_MMIO goes, INJECT_SEA comes, so a second ext_dabt finds nothing to replace.
             vcpu.EmulatedMmioPending = false;
             vcpu.InjectSeaPending = true;
+        }
+
+        return r;
+    }
+
+    /// <summary>
+    /// __kvm_arm_vcpu_set_events for a normal VM: reserved words or padding → -EINVAL; a pending SError cannot be
+    /// injected by the engine (-EINVAL, FIDELITY.md); an external data abort is taken at the next entry, on the
+    /// access an MMIO exit left pending if there is one (that access is then not completed).
+    /// </summary>
+    private static KvmResult SetNormalVcpuEvents(KvmVcpu vcpu, in KvmVcpuEvents events)
+    {
+        KvmResult r = VcpuEvents.ValidateRealmEvents(events, emulatedMmioPending: true, out bool injectSea);
+        if (r.IsSuccess && injectSea)
+        {
+            vcpu.MmioNeeded = false;
+            vcpu.NormalSeaPending = true;
         }
 
         return r;

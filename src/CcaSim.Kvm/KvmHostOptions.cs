@@ -1,5 +1,6 @@
 using CcaSim.Kvm.Uapi;
 using CcaSim.Kvm.Vcpu;
+using CcaSim.Platform.Execution;
 
 namespace CcaSim.Kvm;
 
@@ -32,4 +33,13 @@ public sealed record KvmHostOptions
 
     /// <summary>Capability numbers that moved between series versions (KVM_CAP_ARM_RMI), default v12.</summary>
     public KvmCapabilityNumbers CapabilityNumbers { get; init; } = KvmCapabilityNumbers.V12;
+
+    /// <summary>
+    /// The CPU that runs normal VMs' vCPUs (the composition root plugs in the same engine the RMM uses). Without
+    /// one, KVM_RUN on a normal VM answers -ENOEXEC (FIDELITY.md); realm vCPUs always run through the RMM.
+    /// </summary>
+    public IRealmEngine? Engine { get; init; }
+
+    /// <summary>ICH_VTR_EL2.ListRegs + 1 of the host CPU: the list registers a normal VM's vCPU gets.</summary>
+    public int GicListRegisters { get; init; } = 4;
 }

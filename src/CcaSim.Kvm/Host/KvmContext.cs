@@ -1,6 +1,7 @@
 using CcaSim.Kvm.Realm;
 using CcaSim.Kvm.Rmi;
 using CcaSim.Platform;
+using CcaSim.Platform.Execution;
 using CcaSim.Platform.Memory;
 
 namespace CcaSim.Kvm.Host;
@@ -18,6 +19,15 @@ internal sealed class KvmContext(CcaPlatform platform, KvmHostOptions options, u
 
     public MemoryAccessor HostMemory => Platform.HostMemory;
 
+    /// <summary>The machine's virtual time: the system counter, timer deadlines and the scheduler's time slice.</summary>
+    public VirtualClock Clock => Platform.Clock;
+
+    /// <summary>The engine normal VMs run on (null: normal VMs cannot run).</summary>
+    public IRealmEngine? Engine => Options.Engine;
+
+    /// <summary>Normal VMs that are alive: their stage 2 follows the VMM's mappings (mmu notifiers).</summary>
+    public List<Vm.KvmVm> NormalVms { get; } = [];
+
     public VmidAllocator Vmids { get; } = new(options.VmidBits);
 
     /// <summary>The RMM's feature register 0 as read at init (§2.18).</summary>
@@ -31,7 +41,14 @@ internal sealed class KvmContext(CcaPlatform platform, KvmHostOptions options, u
 
     private ProcessMemory? _process;
 
-    public ProcessMemory Process => _process ??= new ProcessMemory(Pages, HostMemory);
+    public ProcessMemory Process => _process ??= CreateProcess();
+
+    private ProcessMemory CreateProcess()
+    {
+        var process = new ProcessMemory(Pages, HostMemory);
+        process.Unmapping += (address, length) => NormalVms.ForEach(vm => vm.OnUserMemoryUnmapping(address, length));
+        return process;
+    }
 
     /// <summary>A zeroed kernel page (kzalloc'd params, a REC run page), or null on -ENOMEM.</summary>
     public ulong? AllocateZeroed()

@@ -47,6 +47,12 @@ public sealed class ProcessMemory
         return KvmResult.Ok((long)address);
     }
 
+    /// <summary>
+    /// Raised by munmap before the pages go back (address, length): the mmu notifier through which KVM drops the
+    /// stage-2 mappings of a memslot backed by them, so no engine keeps using freed memory.
+    /// </summary>
+    public event Action<ulong, ulong>? Unmapping;
+
     /// <summary>munmap of a whole mapping; -EINVAL for an address that does not start one.</summary>
     public KvmResult Munmap(ulong address)
     {
@@ -54,6 +60,8 @@ public sealed class ProcessMemory
         {
             return Errno.EINVAL;
         }
+
+        Unmapping?.Invoke(mapping.Address, mapping.Length);
 
         for (ulong off = 0; off < mapping.Length; off += HostPageAllocator.PageSize)
         {

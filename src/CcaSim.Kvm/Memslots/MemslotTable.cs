@@ -37,6 +37,9 @@ public sealed class MemslotTable
     /// <summary>Raised after a slot was deleted or moved away, so mappings of its old range can be torn down.</summary>
     public event Action<Memslot>? SlotRemoved;
 
+    /// <summary>Raised after a slot's flags changed in place (dirty logging on or off): its pages may be re-permissioned.</summary>
+    public event Action<Memslot>? SlotFlagsChanged;
+
     public int Count => _slots.Count;
 
     public IEnumerable<Memslot> Slots => _slots.Values;
@@ -156,6 +159,10 @@ public sealed class MemslotTable
         if (moving)
         {
             SlotRemoved?.Invoke(old!);
+        }
+        else if (old is not null)
+        {
+            SlotFlagsChanged?.Invoke(slot);
         }
 
         return KvmResult.Success;

@@ -16,6 +16,18 @@ public interface IInKernelIrqchip
     /// <summary>Drives a timer PPI of one vCPU from the timer state in rec_exit.</summary>
     void SetTimerLevel(int vcpuIndex, int ppi, bool level);
 
+    /// <summary>Whether KVM_DEV_ARM_VGIC_CTRL_INIT happened (there is interrupt state to drive).</summary>
+    bool IsInitialized { get; }
+
+    /// <summary>A trapped ICC_SGI1R_EL1 (or ASGI1R / SGI0R) write of one vCPU: the SGI goes to its targets.</summary>
+    void DispatchSgi(int vcpuIndex, ulong iccSgi1r);
+
+    /// <summary>kvm_vgic_vcpu_pending_irq: an interrupt the vCPU would take is pending.</summary>
+    bool HasPendingFor(int vcpuIndex);
+
+    /// <summary>Records the vCPU's ICH_VMCR_EL2 (its priority mask) as of its last exit.</summary>
+    void SetVmcr(int vcpuIndex, ulong vmcr);
+
     /// <summary>Emulates an access to a GIC frame; false when <paramref name="gpa"/> is not one.</summary>
     bool TryHandleMmio(int vcpuIndex, ulong gpa, bool isWrite, int size, ref ulong data);
 }

@@ -52,6 +52,15 @@ internal static class RealmRunLoop
         // kvm_arch_vcpu_ioctl_run starts every call from KVM_EXIT_UNKNOWN: an error return must not leave the
         // previous exit's reason in the run page for the VMM to act on again.
         vcpu.Run.ExitReason = KvmExitReason.Unknown;
+
+        // Every KVM_RUN is a new time slice of the host scheduler; a vCPU that yielded in WFI goes on waiting first.
+        var clock = vm.Context.Clock;
+        clock.BeginSlice();
+        if (vcpu.IsWaiting && VcpuBlock.Wait(vcpu) is KvmResult stillWaiting)
+        {
+            return stillWaiting;
+        }
+
         while (true)
         {
             if (realm.State != RealmState.Active)
@@ -68,7 +77,9 @@ internal static class RealmRunLoop
             }
 
             PreEnter(vcpu, realm);
+            (ulong now, ulong pending) = (clock.Now, clock.PendingInstructions);
             RmiResult entered = realm.Rmi.RecEnter(vcpu.RecPa, vcpu.RunPa);
+            bool progressed = clock.Now != now || clock.PendingInstructions != pending;
             if (entered.Status == RmiStatus.ErrorRealm && entered.Index == 1)
             {
                 // The realm turned itself off (PSCI SYSTEM_OFF raced with this entry).
@@ -81,7 +92,7 @@ internal static class RealmRunLoop
                 return Errno.ENXIO;
             }
 
-            KvmResult? done = HandleExit(vcpu, realm);
+            KvmResult? done = HandleExit(vcpu, realm, progressed);
             if (done is KvmResult result)
             {
                 return result;
@@ -130,6 +141,14 @@ internal static class RealmRunLoop
             vcpu.RejectRipas = false;
         }
 
+        // kvm_arch_vcpu_load sets HCR_EL2.TWI (no vLPIs) and TWE unless the vCPU thread has the host CPU to
+        // itself; every vCPU of a machine shares one host thread here, so TWE is set once the VM has two vCPUs.
+        flags |= RmiRecRun.EnterFlagTrapWfi;
+        if (vcpu.Vm.Vcpus.Count > 1)
+        {
+            flags |= RmiRecRun.EnterFlagTrapWfe;
+        }
+
         mem.Write64(run + RmiRecRun.EnterFlags, flags);
         if (vcpu.Vm.Irqchip is IInKernelIrqchip gic)
         {
@@ -145,7 +164,7 @@ internal static class RealmRunLoop
     }
 
     /// <summary>handle_rec_exit (§2.11): null to re-enter, else what KVM_RUN returns.</summary>
-    private static KvmResult? HandleExit(KvmVcpu vcpu, KvmRealm realm)
+    internal static KvmResult? HandleExit(KvmVcpu vcpu, KvmRealm realm, bool progressed)
     {
         MemoryAccessor mem = vcpu.Vm.Context.HostMemory;
         ulong run = vcpu.RunPa;
@@ -168,9 +187,15 @@ internal static class RealmRunLoop
                 return Esr.Ec(esr) switch
                 {
                     Esr.EcDataAbortLow => HandleDataAbort(vcpu, realm, esr, mem.Read64(run + RmiRecRun.ExitHpfar), mem.Read64(run + RmiRecRun.ExitFar), mem.Read64(run + RmiRecRun.ExitGprs)),
+                    Esr.EcSys64 => HandleSysReg(vcpu, esr, mem.Read64(run + RmiRecRun.ExitGprs)),
+                    Esr.EcWfx => VcpuBlock.Wait(vcpu),
                     _ => Errno.ENXIO,
                 };
             case RmiExitReason.Irq:
+                // The host's scheduler tick (the time slice ran out) ends KVM_RUN as a signal would; a realm timer
+                // that fired is in the vGIC now (SyncTimersAndGic) and reaches an LR on re-entry. An IRQ exit with no
+                // realm progress at all is the host's own interrupt: it too returns to the VMM (FIDELITY.md).
+                return NormalRunLoop.Interrupt(vcpu, progressed);
             case RmiExitReason.Fiq:
                 // The host's own interrupt ended the entry. KVM re-enters until a signal is pending; CcaSim treats
                 // the interrupt as that signal, so an idle realm returns control to the VMM (FIDELITY.md).
@@ -216,8 +241,13 @@ internal static class RealmRunLoop
             return;
         }
 
-        gic.SetTimerLevel(vcpu.Index, TimerPpi.Virtual, TimerPpi.IsAsserted(mem.Read64(run + RmiRecRun.ExitCntvCtl)));
-        gic.SetTimerLevel(vcpu.Index, TimerPpi.Physical, TimerPpi.IsAsserted(mem.Read64(run + RmiRecRun.ExitCntpCtl)));
+        ulong cntvCtl = mem.Read64(run + RmiRecRun.ExitCntvCtl);
+        ulong cntpCtl = mem.Read64(run + RmiRecRun.ExitCntpCtl);
+
+        // A realm's CNTVOFF is 0 (§2.16): its virtual timer counts on the system counter.
+        vcpu.Timers = new VcpuTimers(cntvCtl, mem.Read64(run + RmiRecRun.ExitCntvCval), cntpCtl, mem.Read64(run + RmiRecRun.ExitCntpCval), 0);
+        gic.SetTimerLevel(vcpu.Index, TimerPpi.Virtual, TimerPpi.IsAsserted(cntvCtl));
+        gic.SetTimerLevel(vcpu.Index, TimerPpi.Physical, TimerPpi.IsAsserted(cntpCtl));
         int numLrs = vcpu.Vm.Context.Gicv3NumLrs;
         Span<ulong> lrs = stackalloc ulong[RmiRecRun.NumLrs];
         for (int i = 0; i < numLrs; i++)
@@ -226,6 +256,22 @@ internal static class RealmRunLoop
         }
 
         gic.SyncFromListRegisters(vcpu.Index, lrs, numLrs);
+    }
+
+    /// <summary>
+    /// rec_exit_sys_reg: for a write the value comes in gprs[0] and kvm_handle_sys_reg emulates it — the SGI
+    /// registers (ICC_SGI1R_EL1, ICC_ASGI1R_EL1, ICC_SGI0R_EL1) go to vgic_v3_dispatch_sgi. The RMM moves the realm's
+    /// PC past the instruction itself, so KVM's own PC/ELR bookkeeping has no effect on the realm. Anything else the
+    /// RMM might forward (none in RMM 1.0: only the SGI writes trap) is ignored and the realm re-entered.
+    /// </summary>
+    private static KvmResult? HandleSysReg(KvmVcpu vcpu, ulong esr, ulong value)
+    {
+        if (NormalRunLoop.IsSgiRegisterWrite(esr & 0x1FF_FFFF) && vcpu.Vm.Irqchip is { IsInitialized: true } gic)
+        {
+            gic.DispatchSgi(vcpu.Index, value);
+        }
+
+        return null;
     }
 
     /// <summary>

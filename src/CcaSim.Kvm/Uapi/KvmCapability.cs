@@ -20,6 +20,9 @@ public enum KvmCapability
     ArmPtrauthAddress = 171,
     ArmPtrauthGeneric = 172,
 
+    /// <summary>KVM_CAP_ARM_NISV_TO_USER: KVM_ENABLE_CAP on a VM fd turns syndrome-less MMIO aborts into KVM_EXIT_ARM_NISV.</summary>
+    ArmNisvToUser = 177,
+
     /// <summary>Explicitly answered 0 on a realm VM fd (§2.10).</summary>
     StealTime = 187,
 

@@ -57,6 +57,9 @@ public enum KvmExitReason : uint
     InternalError = 17,
     SystemEvent = 24,
 
+    /// <summary>KVM_EXIT_ARM_NISV: a data abort outside memslots without a valid syndrome, for a VMM that enabled KVM_CAP_ARM_NISV_TO_USER.</summary>
+    ArmNisv = 28,
+
     /// <summary>KVM_EXIT_MEMORY_FAULT: KVM_RUN also returns -EFAULT (§4.4).</summary>
     MemoryFault = 39,
 }

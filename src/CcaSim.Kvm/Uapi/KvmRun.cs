@@ -86,6 +86,18 @@ public sealed class KvmRun
         SetU64(Union + 8, flags);
     }
 
+    // arm_nisv { u64 esr_iss; u64 fault_ipa; }
+    public ulong ArmNisvEsrIss => U64(Union);
+
+    public ulong ArmNisvFaultIpa => U64(Union + 8);
+
+    internal void SetArmNisv(ulong esrIss, ulong faultIpa)
+    {
+        ClearUnion();
+        SetU64(Union, esrIss);
+        SetU64(Union + 8, faultIpa);
+    }
+
     // memory_fault { u64 flags; u64 gpa; u64 size; }
     public KvmRunMemoryFault MemoryFault => new() { Flags = U64(Union), Gpa = U64(Union + 8), Size = U64(Union + 16) };
 

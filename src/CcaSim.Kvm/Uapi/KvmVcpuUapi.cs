@@ -201,3 +201,21 @@ public static class KvmVcpuIoctl
     /// <summary>KVM_ARM_VCPU_FINALIZE = 0x4004AEC2; the argument is an <c>int</c> feature number.</summary>
     public static readonly uint ArmVcpuFinalize = KvmIoctl.Iow<int>(0xc2);
 }
+
+/// <summary><c>struct kvm_enable_cap</c>: argument of KVM_ENABLE_CAP (the 64 bytes of padding are not modelled).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct KvmEnableCap
+{
+    public uint Cap;
+
+    /// <summary>Must be zero on arm64 VM fds.</summary>
+    public uint Flags;
+
+    public ulong Arg0;
+
+    public ulong Arg1;
+
+    public ulong Arg2;
+
+    public ulong Arg3;
+}

@@ -152,7 +152,7 @@ public sealed class VcpuRegisterFile
     /// The ids KVM_GET_REG_LIST reports, in kernel order: core registers (V0–V31 omitted on SVE vCPUs), SVE, firmware,
     /// then system registers by encoding. A realm gets the core registers, KVM_REG_ARM64_SVE_VLS (SVE only),
     /// ID_AA64DFR0_EL1 and PMCR_EL0 — no firmware pseudo-registers, no CCSIDR, no timers (§2.9). A normal VM
-    /// additionally lists KVM_REG_ARM_PSCI_VERSION; its other registers are not modelled (it cannot run here).
+    /// additionally lists KVM_REG_ARM_PSCI_VERSION; its other registers live only in the engine (FIDELITY.md).
     /// PMCR_EL0 is listed only for a vCPU with PMUv3 (pmu_visibility hides it otherwise).
     /// </summary>
     public IReadOnlyList<ulong> RegisterList()
@@ -219,6 +219,63 @@ public sealed class VcpuRegisterFile
         }
 
         return KvmResult.Success;
+    }
+
+    /// <summary>
+    /// kvm_reset_vcpu after PSCI CPU_ON (reset_state): the core registers reset, then PC = the entry point and
+    /// X0 = the context id.
+    /// </summary>
+    internal void ResetForCpuOn(ulong pc, ulong contextId)
+    {
+        Reset();
+        Pc = pc;
+        SetX(0, contextId);
+    }
+
+    /// <summary>Loads the <c>struct kvm_regs</c> image into an engine context (X, SP, PC, PSTATE, SP_EL1, ELR_EL1, SPSR_EL1, V, FPSR, FPCR).</summary>
+    internal void ExportCore(CcaSim.Platform.Execution.RealmVcpuContext ctx)
+    {
+        for (int i = 0; i <= 30; i++)
+        {
+            ctx.X[i] = GetX(i);
+        }
+
+        ctx.SpEl0 = Sp;
+        ctx.Pc = Pc;
+        ctx.Pstate = Pstate;
+        ctx.SpEl1 = ReadCore64(CoreOffset.SpEl1);
+        ctx.ElrEl1 = ReadCore64(CoreOffset.ElrEl1);
+        ctx.SpsrEl1 = ReadCore64(CoreOffset.Spsr0);
+        for (int i = 0; i < 32; i++)
+        {
+            ctx.V[i] = BinaryPrimitives.ReadUInt128LittleEndian(_core.AsSpan((CoreOffset.V0 + (4 * i)) * 4));
+        }
+
+        ctx.Fpsr = BinaryPrimitives.ReadUInt32LittleEndian(_core.AsSpan(CoreOffset.Fpsr * 4));
+        ctx.Fpcr = BinaryPrimitives.ReadUInt32LittleEndian(_core.AsSpan(CoreOffset.Fpcr * 4));
+    }
+
+    /// <summary>Takes the core registers back from an engine context (the inverse of <see cref="ExportCore"/>).</summary>
+    internal void ImportCore(CcaSim.Platform.Execution.RealmVcpuContext ctx)
+    {
+        for (int i = 0; i <= 30; i++)
+        {
+            SetX(i, ctx.X[i]);
+        }
+
+        Sp = ctx.SpEl0;
+        Pc = ctx.Pc;
+        Pstate = ctx.Pstate;
+        WriteCore64(CoreOffset.SpEl1, ctx.SpEl1);
+        WriteCore64(CoreOffset.ElrEl1, ctx.ElrEl1);
+        WriteCore64(CoreOffset.Spsr0, ctx.SpsrEl1);
+        for (int i = 0; i < 32; i++)
+        {
+            BinaryPrimitives.WriteUInt128LittleEndian(_core.AsSpan((CoreOffset.V0 + (4 * i)) * 4), ctx.V[i]);
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(_core.AsSpan(CoreOffset.Fpsr * 4), (uint)ctx.Fpsr);
+        BinaryPrimitives.WriteUInt32LittleEndian(_core.AsSpan(CoreOffset.Fpcr * 4), (uint)ctx.Fpcr);
     }
 
     /// <summary>kvm_reset_vcpu's register part.</summary>

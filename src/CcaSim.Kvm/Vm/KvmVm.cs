@@ -33,7 +33,17 @@ public sealed class KvmVm
             Attributes.RangeChanged += OnAttributesChanged;
             Memslots.SlotRemoved += OnSlotRemoved;
         }
+        else
+        {
+            Stage2 = new MemslotStage2(Memslots, context.Process, context.HostMemory, ipaBits);
+            Memslots.SlotRemoved += OnNormalSlotChanged;
+            Memslots.SlotFlagsChanged += OnNormalSlotChanged;
+            context.NormalVms.Add(this);
+        }
     }
+
+    /// <summary>A normal VM's stage 2 over its memslots, what the engine runs its vCPUs on; null for a realm.</summary>
+    internal MemslotStage2? Stage2 { get; }
 
     public bool IsRealm { get; }
 
@@ -62,6 +72,9 @@ public sealed class KvmVm
 
     /// <summary>The in-kernel GICv3, once created (KVM_CREATE_DEVICE).</summary>
     public IInKernelIrqchip? Irqchip { get; internal set; }
+
+    /// <summary>KVM_ARCH_FLAG_RETURN_NISV_IO_ABORT_TO_USER, set by KVM_ENABLE_CAP(KVM_CAP_ARM_NISV_TO_USER).</summary>
+    public bool NisvToUser { get; internal set; }
 
     /// <summary>Whether any vCPU of the VM has run (the vGIC is initialised then; no vCPU may be added, §2.3).</summary>
     public bool HasRun { get; internal set; }
@@ -270,6 +283,35 @@ public sealed class KvmVm
         Realm!.UnmapShared(slot.BaseGfn, slot.EndGfn);
     }
 
+    /// <summary>
+    /// kvm_arch_flush_shadow_memslot / a dirty-logging change on a normal VM: the engine forgets the slot's pages
+    /// (its old range for a deleted or moved slot).
+    /// </summary>
+    private void OnNormalSlotChanged(Memslot slot) =>
+        Context.Engine?.Stage2Changed(Stage2!, slot.BaseGfn << MemslotTable.PageShift, slot.NumPages << MemslotTable.PageShift);
+
+    /// <summary>
+    /// The mmu notifier of a normal VM (kvm_unmap_gfn_range): the VMM unmapped [<paramref name="address"/>, +<paramref name="length"/>)
+    /// of its memory, so every slot part backed by it loses its stage-2 mapping before the pages are freed.
+    /// </summary>
+    internal void OnUserMemoryUnmapping(ulong address, ulong length)
+    {
+        if (Stage2 is null || Context.Engine is not { } engine)
+        {
+            return;
+        }
+
+        foreach (Memslot slot in Memslots.Slots)
+        {
+            ulong start = Math.Max(slot.UserspaceAddr, address);
+            ulong end = Math.Min(slot.UserspaceAddr + (slot.NumPages << MemslotTable.PageShift), address + length);
+            if (start < end)
+            {
+                engine.Stage2Changed(Stage2, (slot.BaseGfn << MemslotTable.PageShift) + (start - slot.UserspaceAddr), end - start);
+            }
+        }
+    }
+
     /// <summary>Drops one reference; the last one destroys the VM (§2.17).</summary>
     internal void Release()
     {
@@ -281,6 +323,18 @@ public sealed class KvmVm
         IsDestroyed = true;
         if (Realm is not KvmRealm realm)
         {
+            // kvm_destroy_vcpus, then the stage 2 (kvm_free_stage2_pgd): the engine lets go of both.
+            Context.NormalVms.Remove(this);
+            if (Context.Engine is { } engine)
+            {
+                foreach (KvmVcpu vcpu in _vcpus.Where(v => v.Context is not null))
+                {
+                    engine.Release(vcpu.Context!);
+                }
+
+                engine.Release(Stage2!);
+            }
+
             return;
         }
 

@@ -202,7 +202,7 @@ public sealed class RealmExitTests
         Assert.Equal(entries + 1, bed.Engine.Entries.Count);
         if (overwrite is null)
         {
-            Assert.Equal(RmiRecRun.EnterFlagEmulatedMmio, EnterFlags(bed, vmm));
+            Assert.Equal(RmiRecRun.EnterFlagEmulatedMmio | RmiRecRun.EnterFlagTrapWfi, EnterFlags(bed, vmm));
             Assert.Equal(Err(Errno.EINTR), second.ReturnValue);
             var done = Assert.Single(steps);
             Assert.Equal(RealmFault.None, done.Fault);
@@ -211,7 +211,8 @@ public sealed class RealmExitTests
             return;
         }
 
-        Assert.Equal(0UL, EnterFlags(bed, vmm));
+        // Only the WFI trap KVM always asks for (HCR_EL2.TWI).
+        Assert.Equal(RmiRecRun.EnterFlagTrapWfi, EnterFlags(bed, vmm));
         Assert.Equal(0, second.ReturnValue);
         Assert.Equal(KvmExitReason.Mmio, run.ExitReason);
         Assert.Equal(DeviceGpa + 0x40, run.MmioPhysAddr);
