@@ -66,10 +66,6 @@ internal sealed class Rec
 
     /// <summary>The exit being prepared by the current (or last) RMI_REC_ENTER.</summary>
     public RecExit Exit { get; } = new();
-
-    public ulong Gicv3Hcr { get; set; }
-
-    public ulong[] Gicv3Lrs { get; } = new ulong[16];
 }
 
 /// <summary>A PSCI call the host must complete: the function, the target REC index and, for CPU_ON, entry and context id.</summary>
