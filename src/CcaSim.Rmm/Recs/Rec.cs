@@ -58,7 +58,7 @@ internal sealed class Rec
     /// <summary>True if the last exit was an emulatable data abort (EMUL_MMIO validity).</summary>
     public bool LastExitWasEmulatableAbort { get; set; }
 
-    /// <summary>The access behind the last data-abort exit: its register and size, for EMUL_MMIO completion.</summary>
+    /// <summary>The last emulatable data-abort exit, with its full syndrome (SRT, SAS, SSE, SF), for EMUL_MMIO completion.</summary>
     public Platform.Execution.RealmEvent LastAbort { get; set; }
 
     /// <summary>True if the last exit was a data abort at an unprotected IPA (INJECT_SEA validity).</summary>
