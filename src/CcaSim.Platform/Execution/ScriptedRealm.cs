@@ -3,14 +3,16 @@ namespace CcaSim.Platform.Execution;
 /// <summary>
 /// An engine for tests and the console: instead of instructions it executes a queue of steps — realm-side SMCs
 /// (RSI, PSCI, SMCCC calls with x1..x10), data accesses at IPAs, WFI/WFE and HVC. Each step sits at its own PC,
-/// 4 bytes apart. An SMC is loaded into x0..x10 and reported as an SMC event; when the RMM next runs the vCPU
-/// with the PC advanced past it, it has completed and <see cref="StepCompleted"/> reports x0..x8. A data access
-/// goes through stage 2; if stage 2 does not map it, it is reported as a data abort and completes once the RMM
-/// moves the PC past it (emulated MMIO), or is executed again if the PC stays. An injected exception ends the
-/// current step as faulted. With the queue empty the vCPU idles: the PE takes a pending physical IRQ
-/// (<see cref="PhysicalInterrupts"/>) if there is one, else its FIQ. Steps are issued back to back, so an IRQ
-/// raised before an entry is seen by the RMM while it works on a long call (token signing) or once the realm
-/// idles — the model of an interrupt that arrives during the call.
+/// 4 bytes apart, and is reported with the seam's conventions: an SMC, WFI, WFE or HVC with the PC past it, a data
+/// abort with the PC on the access and the full ESR a stage-2 abort of a single-register load/store carries. An
+/// SMC is loaded into x0..x10; when the owner next runs the vCPU with the PC still past it, it has completed and
+/// <see cref="StepCompleted"/> reports x0..x8 (an owner that moved the PC back onto it has it executed again). A
+/// data access goes through stage 2; if stage 2 does not map it, it is reported as a data abort and completes once
+/// the owner moves the PC past it (emulated MMIO), or is executed again if the PC stays. WFI, WFE and HVC complete
+/// on the next run. An injected exception ends the current step as faulted. With the queue empty the vCPU idles:
+/// the PE takes a pending physical IRQ (<see cref="PhysicalInterrupts"/>) if there is one, else its FIQ. Steps are
+/// issued back to back, so an IRQ raised before an entry is seen by the RMM while it works on a long call (token
+/// signing) or once the realm idles — the model of an interrupt that arrives during the call.
 /// </summary>
 public sealed class ScriptedRealm : IRealmEngine
 {
@@ -120,7 +122,7 @@ public sealed class ScriptedRealm : IRealmEngine
                 if (!done)
                 {
                     _outstanding[context] = (step, pc);
-                    return new RealmEvent(RealmEventKind.DataAbort, step.Arguments[0], size, write, register);
+                    return new RealmEvent(RealmEventKind.DataAbort, step.Arguments[0], size, write, register, DataAbortSyndrome(size, register, write), step.Arguments[0]);
                 }
 
                 if (!write)
@@ -133,14 +135,37 @@ public sealed class ScriptedRealm : IRealmEngine
                 return null;
         }
 
+        // SMC, WFI, WFE and HVC are reported with the PC past the instruction, as a CPU leaves it.
         _outstanding[context] = (step, pc);
-        return new RealmEvent(step.Kind switch
+        context.Pc = pc + InstructionSize;
+        return step.Kind switch
         {
-            RealmStepKind.Smc => RealmEventKind.Smc,
-            RealmStepKind.Wfi => RealmEventKind.Wfi,
-            RealmStepKind.Wfe => RealmEventKind.Wfe,
-            _ => RealmEventKind.Hvc,
-        });
+            RealmStepKind.Smc => new RealmEvent(RealmEventKind.Smc),
+            RealmStepKind.Wfi => new RealmEvent(RealmEventKind.Wfi, Syndrome: EsrEcWfx | EsrIl),
+            RealmStepKind.Wfe => new RealmEvent(RealmEventKind.Wfe, Syndrome: EsrEcWfx | EsrIl | 1),
+            _ => new RealmEvent(RealmEventKind.Hvc, Syndrome: EsrEcHvc | EsrIl),
+        };
+    }
+
+    private const ulong EsrEcWfx = 0x01UL << 26;
+    private const ulong EsrEcHvc = 0x16UL << 26;
+    private const ulong EsrEcDataAbortLowerEl = 0x24UL << 26;
+    private const ulong EsrIl = 1UL << 25;
+
+    /// <summary>
+    /// The ESR of a stage-2 data abort on a single-register load/store without writeback: ISV, SAS, SRT, SF (a
+    /// 64-bit register for 8-byte accesses, a W register otherwise, as LDR/STR Xt and LDR(B/H)/STR(B/H) Wt encode
+    /// it), WnR and a level-3 translation fault (DFSC 0x07).
+    /// </summary>
+    private static ulong DataAbortSyndrome(int size, int register, bool write)
+    {
+        const ulong Isv = 1UL << 24;
+        const ulong Sf = 1UL << 15;
+        const ulong Wnr = 1UL << 6;
+        const ulong TranslationFaultLevel3 = 0x07;
+        ulong sas = (ulong)System.Numerics.BitOperations.Log2((uint)size);
+        return EsrEcDataAbortLowerEl | EsrIl | Isv | (sas << 22) | ((ulong)register << 16) | (size == 8 ? Sf : 0)
+            | (write ? Wnr : 0) | TranslationFaultLevel3;
     }
 
     private void Completed(RealmStep step, RealmVcpuContext context, RealmFault taken)

@@ -58,7 +58,7 @@ internal sealed class Rec
     /// <summary>True if the last exit was an emulatable data abort (EMUL_MMIO validity).</summary>
     public bool LastExitWasEmulatableAbort { get; set; }
 
-    /// <summary>The access behind the last data-abort exit: its register and size, for EMUL_MMIO completion.</summary>
+    /// <summary>The last emulatable data-abort exit, with its full syndrome (SRT, SAS, SSE, SF), for EMUL_MMIO completion.</summary>
     public Platform.Execution.RealmEvent LastAbort { get; set; }
 
     /// <summary>True if the last exit was a data abort at an unprotected IPA (INJECT_SEA validity).</summary>
@@ -66,10 +66,6 @@ internal sealed class Rec
 
     /// <summary>The exit being prepared by the current (or last) RMI_REC_ENTER.</summary>
     public RecExit Exit { get; } = new();
-
-    public ulong Gicv3Hcr { get; set; }
-
-    public ulong[] Gicv3Lrs { get; } = new ulong[16];
 }
 
 /// <summary>A PSCI call the host must complete: the function, the target REC index and, for CPU_ON, entry and context id.</summary>

@@ -128,7 +128,7 @@ public sealed class RmiPsciCompleteTests
         var c = new Case();
         c.Request(new PendingPsci(fid, 1, Entry, ContextId));
         const ulong SctlrEe = 1UL << 25;
-        c.Host.Rmm.RecAt(c.Caller.Pa)!.Context.SctlrEl1 = RealmManagementMonitor.ResetSctlrEl1 | SctlrEe | 1;
+        c.Host.Rmm.RecAt(c.Caller.Pa)!.Context.SctlrEl1 = RecContextReset.SctlrEl1 | SctlrEe | 1;
         RmmTestHost.Expect(c.Enter(c.Off.Pa), RmiStatus.ErrorRec);
 
         RmmTestHost.Expect(c.Complete(c.Caller.Pa, c.Off.Pa, RealmManagementMonitor.PsciSuccess), RmiStatus.Success);
@@ -137,8 +137,8 @@ public sealed class RmiPsciCompleteTests
         Assert.Equal(Entry, target.Pc);
         Assert.Equal(ContextId, target.X[0]);
         Assert.All(target.X[1..], x => Assert.Equal(0UL, x));
-        Assert.Equal(RealmManagementMonitor.ResetPstate, target.Pstate);
-        Assert.Equal(RealmManagementMonitor.ResetSctlrEl1 | SctlrEe, target.SctlrEl1);
+        Assert.Equal(RecContextReset.Pstate, target.Pstate);
+        Assert.Equal(RecContextReset.SctlrEl1 | SctlrEe, target.SctlrEl1);
         c.AssertCallerResult(RealmManagementMonitor.PsciSuccess);
         RmmTestHost.Expect(c.Enter(c.Off.Pa), RmiStatus.Success);
         RmmTestHost.Expect(c.Enter(c.Caller.Pa), RmiStatus.Success);

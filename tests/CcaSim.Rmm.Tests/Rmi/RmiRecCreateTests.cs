@@ -1,4 +1,5 @@
 using CcaSim.Rmm.Granules;
+using CcaSim.Rmm.Recs;
 using CcaSim.Rmm.Rmi;
 using CcaSim.Rmm.Tests.Infrastructure;
 using static CcaSim.Rmm.Tests.Infrastructure.RecGroupHelpers;
@@ -122,8 +123,8 @@ public sealed class RmiRecCreateTests
         Assert.Equal(0x4_2000UL, ctx.Pc);
         Assert.Equal(created.Params.Gprs, ctx.X[..8]);
         Assert.All(ctx.X[8..], x => Assert.Equal(0UL, x));
-        Assert.Equal(RealmManagementMonitor.ResetPstate, ctx.Pstate);
-        Assert.Equal(RealmManagementMonitor.ResetSctlrEl1, ctx.SctlrEl1);
+        Assert.Equal(RecContextReset.Pstate, ctx.Pstate);
+        Assert.Equal(RecContextReset.SctlrEl1, ctx.SctlrEl1);
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public sealed class RecExitTests
         Assert.Equal(0x24UL, esr >> 26);
         Assert.NotEqual(0UL, esr & (1UL << 24));
         Assert.Equal(2UL, (esr >> 22) & 3);
-        Assert.Equal(5UL, (esr >> 16) & 0x1F);
+        Assert.Equal(0UL, (esr >> 16) & 0x1F);
         Assert.NotEqual(0UL, esr & (1UL << 6));
         Assert.Equal(0x234UL, r.Exit.Far);
         Assert.Equal((Unprotected >> 8) & ~0xFUL, r.Exit.Hpfar);
@@ -150,15 +150,20 @@ public sealed class RecExitTests
     }
 
     [Fact]
-    public void Wfi_WhenNotTrapped_CompletesWithoutExit()
+    public void Wfx_WhenNotTrapped_ExitsWithIrqAndCompletesOnTheNextEntry()
     {
         var r = new RealmSide();
         r.Script.EnqueueWfi();
         r.Script.EnqueueWfe();
 
+        Assert.Equal(RecExitReason.Irq, r.EnterReason());
+        Assert.Empty(r.Steps);
+        Assert.Equal(RecExitReason.Irq, r.EnterReason());
+        Assert.Single(r.Steps);
         Assert.Equal(RecExitReason.Fiq, r.EnterReason());
 
         Assert.Equal(2, r.Steps.Count);
+        Assert.All(r.Steps, s => Assert.Equal(RealmFault.None, s.Fault));
     }
 
     [Fact]

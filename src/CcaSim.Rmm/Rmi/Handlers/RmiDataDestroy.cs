@@ -37,6 +37,7 @@ public sealed partial class RealmManagementMonitor
         ulong data = entry.Address;
         Ripas after = entry.Ripas == Ripas.Empty ? Ripas.Empty : Ripas.Destroyed;
         walk.Table.Set(walk.Index, RttEntry.Unassigned(after));
+        NotifyStage2Changed(realm, ipa, S2Geometry.Span(3));
         _memory.ZeroGranule(data);
         _granules.Transition(data, GranuleState.Data, GranuleState.Delegated);
         r[1] = data;

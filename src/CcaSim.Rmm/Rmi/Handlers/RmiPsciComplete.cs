@@ -66,6 +66,8 @@ public sealed partial class RealmManagementMonitor
         }
         else
         {
+            // SCTLR_EL1 is not exchanged on every run: the engine may hold the caller's newer value.
+            Engine.Flush(caller.Context);
             ResetForCpuOn(target, caller, request);
             result = PsciSuccess;
         }
@@ -77,14 +79,15 @@ public sealed partial class RealmManagementMonitor
     }
 
     /// <summary>CPU_ON: the target restarts at the entry point with x0 = context id, EL1h masked, caller's SCTLR_EL1.EE.</summary>
-    private static void ResetForCpuOn(Rec target, Rec caller, PendingPsci request)
+    private void ResetForCpuOn(Rec target, Rec caller, PendingPsci request)
     {
-        const ulong SctlrEe = 1UL << 25;
-        Array.Clear(target.Context.X);
-        target.Context.X[0] = request.ContextId;
-        target.Context.Pc = request.Entry;
-        target.Context.Pstate = ResetPstate;
-        target.Context.SctlrEl1 = ResetSctlrEl1 | (caller.Context.SctlrEl1 & SctlrEe);
+        RecContextReset.Apply(
+            target.Context,
+            request.Entry,
+            [request.ContextId],
+            MpidrToMpidrEl1(target.Mpidr),
+            Config.Features.Gicv3NumLrs,
+            caller.Context.SctlrEl1 & RecContextReset.SctlrEe);
         target.Runnable = true;
     }
 }

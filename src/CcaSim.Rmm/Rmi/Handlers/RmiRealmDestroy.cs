@@ -31,6 +31,12 @@ public sealed partial class RealmManagementMonitor
             _granules.Transition(root.Pa, GranuleState.Rtt, GranuleState.Delegated);
         }
 
+        if (realm.Stage2 is { } stage2)
+        {
+            Engine.Release(stage2);
+            realm.Stage2 = null;
+        }
+
         _vmidInUse[realm.Vmid] = false;
         _vmidsAllocated--;
         _memory.ZeroGranule(rd);

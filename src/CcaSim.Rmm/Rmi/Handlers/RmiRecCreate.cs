@@ -12,12 +12,6 @@ public sealed partial class RealmManagementMonitor
     /// <summary>Only Aff0[3:0], Aff1, Aff2 and Aff3 may be set in an RmiRecMpidr (§3.8).</summary>
     private const ulong MpidrValidMask = 0xFF_FF_FF_0F;
 
-    /// <summary>PSTATE at REC reset: EL1h, AArch64, D/A/I/F masked.</summary>
-    internal const ulong ResetPstate = 0x3C5;
-
-    /// <summary>SCTLR_EL1 at REC reset: RES1 bits only, MMU and caches off.</summary>
-    internal const ulong ResetSctlrEl1 = 0x30D0_0800;
-
     /// <summary>
     /// RMI_REC_CREATE (§3.8), in TF-RMM's order where the spec leaves it open: params_* → INPUT; num_aux above
     /// the maximum (16) → INPUT; aux_align/aux_state for each of the num_aux granules (DELEGATED, no duplicate,
@@ -91,13 +85,9 @@ public sealed partial class RealmManagementMonitor
         for (int i = 0; i < gprs.Length; i++)
         {
             gprs[i] = U64(p, RecParamsLayout.Gprs + (8 * i));
-            rec.Context.X[i] = gprs[i];
         }
 
-        rec.Context.Pc = U64(p, RecParamsLayout.Pc);
-        rec.Context.Pstate = ResetPstate;
-        rec.Context.SctlrEl1 = ResetSctlrEl1;
-        rec.Context.MpidrEl1 = MpidrToMpidrEl1(mpidr);
+        RecContextReset.Apply(rec.Context, U64(p, RecParamsLayout.Pc), gprs, MpidrToMpidrEl1(mpidr), Config.Features.Gicv3NumLrs);
 
         // §8.3: only RUNNABLE RECs are measured, and creation order is part of the RIM.
         if (rec.Runnable)

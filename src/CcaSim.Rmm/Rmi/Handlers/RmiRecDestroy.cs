@@ -29,6 +29,8 @@ public sealed partial class RealmManagementMonitor
         _memory.ZeroGranule(rec.Pa);
         _granules.Transition(rec.Pa, GranuleState.Rec, GranuleState.Delegated);
 
+        Engine.Release(rec.Context);
+
         // The REC index stays consumed: rec_count is never decremented (§11.2).
         rec.Realm.LiveRecs--;
         return Success;

@@ -10,9 +10,6 @@ namespace CcaSim.Rmm;
 
 public sealed partial class RealmManagementMonitor
 {
-    /// <summary>ICH_HCR_EL2 bits a host may set: UIE, LRENPIE, NPIE, VGrp0EIE, VGrp0DIE, VGrp1EIE, VGrp1DIE, TDIR.</summary>
-    private const ulong Gicv3HcrAllowed = 0xFE | (1UL << 14);
-
     /// <summary>
     /// RMI_REC_ENTER (§3.10), ACS order: run_align/bound/pas → INPUT; rec_* → INPUT; REC running → ERROR_REC;
     /// realm NEW → ERROR_REALM(0); SYSTEM_OFF → ERROR_REALM(1); not runnable, PSCI pending, invalid GIC state,
@@ -67,11 +64,16 @@ public sealed partial class RealmManagementMonitor
             return ErrorRec;
         }
 
-        rec.Gicv3Hcr = U64(run, RecRunLayout.EnterGicv3Hcr);
-        for (int i = 0; i < RecRunLayout.NumLrs; i++)
+        // Entry step 1 (§3.10): the host's list registers and HCR bits become the REC's virtual CPU interface,
+        // which the engine works on directly; MISR is recomputed by the run.
+        GicCpuInterfaceState gic = rec.Context.Gic;
+        gic.Hcr = GicMaintenance.HcrOnEntry(gic.Hcr, U64(run, RecRunLayout.EnterGicv3Hcr));
+        for (int i = 0; i < GicCpuInterfaceState.MaxListRegisters; i++)
         {
-            rec.Gicv3Lrs[i] = i < Config.Features.Gicv3NumLrs ? U64(run, RecRunLayout.EnterGicv3Lrs + (8 * i)) : 0;
+            gic.Lrs[i] = i < Config.Features.Gicv3NumLrs ? U64(run, RecRunLayout.EnterGicv3Lrs + (8 * i)) : 0;
         }
+
+        gic.Misr = 0;
 
         // Entry steps 2-6 (§3.10): deliver what the host answered, complete what the realm's last call left
         // pending, then run.
@@ -137,11 +139,23 @@ public sealed partial class RealmManagementMonitor
         Put(exit, RecRunLayout.ExitCntvCtl, rec.Context.CntvCtl);
         Put(exit, RecRunLayout.ExitCntvCval, rec.Context.CntvCval);
         Put(exit, RecRunLayout.ExitPmuOvfStatus, rec.Context.PmuOverflowActive ? 1UL : 0);
-        BinaryPrimitives.WriteUInt64LittleEndian(exit[(RecRunLayout.ExitGicv3Hcr - RecRunLayout.Exit)..], rec.Gicv3Hcr);
-        for (int i = 0; i < RecRunLayout.NumLrs; i++)
+
+        // The virtual CPU interface as the run left it (TF-RMM gic_copy_state_to_rec_exit). The engine keeps
+        // ICH_MISR_EL2 current while it runs; a run that did not (or no run at all) gets it derived here.
+        GicCpuInterfaceState gic = rec.Context.Gic;
+        if (gic.Misr == 0)
         {
-            BinaryPrimitives.WriteUInt64LittleEndian(exit[(RecRunLayout.ExitGicv3Lrs - RecRunLayout.Exit + (8 * i))..], rec.Gicv3Lrs[i]);
+            gic.Misr = GicMaintenance.Misr(gic);
         }
+
+        Put(exit, RecRunLayout.ExitGicv3Hcr, GicMaintenance.HcrOnExit(gic.Hcr));
+        for (int i = 0; i < Config.Features.Gicv3NumLrs; i++)
+        {
+            Put(exit, RecRunLayout.ExitGicv3Lrs + (8 * i), gic.Lrs[i]);
+        }
+
+        Put(exit, RecRunLayout.ExitGicv3Misr, gic.Misr);
+        Put(exit, RecRunLayout.ExitGicv3Vmcr, gic.Vmcr);
 
         _memory.Write(runPa + RecRunLayout.Exit, exit);
         return true;
@@ -150,9 +164,11 @@ public sealed partial class RealmManagementMonitor
     private static void Put(Span<byte> exit, int runOffset, ulong value) =>
         BinaryPrimitives.WriteUInt64LittleEndian(exit[(runOffset - RecRunLayout.Exit)..], value);
 
+
     /// <summary>
-    /// Runs the REC on the engine until an event the host must see (§5.7). Realm calls the RMM can answer are
-    /// handled here and the realm resumes; interrupts end the run with an IRQ/FIQ/SError exit.
+    /// Runs the REC on the engine until an event the host must see (§5.7), as TF-RMM's handle_realm_exit does.
+    /// Realm calls the RMM can answer are handled here and the realm resumes; so are aborts that become an SEA
+    /// and HVC (UNDEF). Every event kind ends in an exit or a re-run: none is left unhandled.
     /// </summary>
     private void RunUntilExit(Rec rec, RealmStage2 stage2, ulong enterFlags)
     {
@@ -169,60 +185,98 @@ public sealed partial class RealmManagementMonitor
                 rec.State = RecState.Ready;
             }
 
+            bool exits;
             switch (ev.Kind)
             {
                 case RealmEventKind.Smc:
-                    if (HandleRealmSmc(rec, stage2))
-                    {
-                        return;
-                    }
-
+                    // The engine reports the PC past the SMC; a trapped SMC's ELR_EL2 is the SMC itself, which is
+                    // where TF-RMM's handlers start from: they advance it when the call completes and leave it so
+                    // that a call the host must help with (a stage-2 fault on its buffer) runs again.
+                    rec.Context.Pc -= SmcInstructionSize;
+                    exits = HandleRealmSmc(rec, stage2);
                     break;
                 case RealmEventKind.Irq:
+                    // The timer fields every exit carries are read from the context, which the engine keeps current.
                     rec.Exit.Reset(RecExitReason.Irq);
-                    return;
+                    exits = true;
+                    break;
                 case RealmEventKind.Fiq:
                     rec.Exit.Reset(RecExitReason.Fiq);
-                    return;
+                    exits = true;
+                    break;
                 case RealmEventKind.SError:
                     rec.Exit.Reset(RecExitReason.SError);
-                    return;
+                    exits = true;
+                    break;
                 case RealmEventKind.DataAbort:
-                    if (HandleDataAbort(rec, stage2, ev))
-                    {
-                        return;
-                    }
-
+                    exits = HandleDataAbort(rec, stage2, ev);
+                    break;
+                case RealmEventKind.InstructionAbort:
+                    exits = HandleInstructionAbort(rec, stage2, ev);
+                    break;
+                case RealmEventKind.SysRegAccess:
+                    exits = HandleSysRegAccess(rec, ev);
                     break;
                 case RealmEventKind.Wfi:
                 case RealmEventKind.Wfe:
-                    if (HandleWfx(rec, ev.Kind, enterFlags))
-                    {
-                        return;
-                    }
-
+                    HandleWfx(rec, ev.Kind, enterFlags);
+                    exits = true;
                     break;
                 case RealmEventKind.Hvc:
-                    // §5.7: realms may not call a hypervisor; the HVC is undefined.
+                    // §5.7: realms may not call a hypervisor. TF-RMM's realm_inject_undef_abort takes ELR_EL1 from
+                    // ELR_EL2, which for HVC is already past the instruction: the PC stays where the engine left it.
                     rec.Context.PendingException = RealmFault.Undefined;
+                    exits = false;
                     break;
                 default:
-                    // Trapped system-register accesses arrive with the CPU engine (FIDELITY.md).
-                    throw new NotSupportedException($"realm event {ev.Kind} is not handled yet");
+                    // TF-RMM reports a synchronous exception it does not recognise with esr, far and hpfar zero.
+                    rec.Exit.Reset(RecExitReason.Sync);
+                    exits = true;
+                    break;
+            }
+
+            if (exits)
+            {
+                return;
             }
         }
     }
 
+    private const ulong EsrEcMask = 0x3FUL << 26;
     private const ulong EsrEcWfx = 0x01UL << 26;
+    private const ulong EsrEcSysReg = 0x18UL << 26;
+    private const ulong EsrEcInstructionAbort = 0x20UL << 26;
     private const ulong EsrIl = 1UL << 25;
     private const ulong EsrIsv = 1UL << 24;
+    private const ulong EsrSas = 0x3UL << 22;
+    private const ulong EsrSse = 1UL << 21;
+    private const ulong EsrSf = 1UL << 15;
+    private const ulong EsrSet = 0x3UL << 11;
+    private const ulong EsrFnv = 1UL << 10;
+    private const ulong EsrEa = 1UL << 9;
     private const ulong EsrWnr = 1UL << 6;
+    private const ulong EsrFsc = 0x3F;
+    private const ulong EsrWfxTi = 1;
 
     /// <summary>
-    /// A data access stage 2 did not map (§5.4, §5.7). Outside the IPA space or at a RIPAS EMPTY page the realm
-    /// takes a synchronous external abort. An unprotected IPA is an emulatable abort: the exit carries ISV, SAS,
-    /// SRT, WnR, the page offset in FAR, the IPA page in HPFAR and, for a write, the value in gprs[0]. A protected
-    /// IPA that is not mapped exits with the fault only (no ISV, FAR 0). Returns true when the REC exits.
+    /// ESR fields a host sees for an abort it cannot emulate (TF-RMM ESR_NONEMULATED_ABORT_MASK): EC, SET, FnV, EA,
+    /// FSC. IL, ISV and the access description stay inside the RMM.
+    /// </summary>
+    private const ulong EsrNonEmulatedAbortMask = EsrEcMask | EsrSet | EsrFnv | EsrEa | EsrFsc;
+
+    /// <summary>
+    /// ESR fields a host sees for an emulatable abort (TF-RMM ESR_EMULATED_ABORT_MASK, §5.7): the above plus ISV,
+    /// SAS, SF and WnR. SRT, SSE and AR are not reported: the host passes the value through gprs[0] and the RMM
+    /// itself completes the access with the syndrome it kept.
+    /// </summary>
+    private const ulong EsrEmulatedAbortMask = EsrNonEmulatedAbortMask | EsrIsv | EsrSas | EsrSf | EsrWnr;
+
+    /// <summary>
+    /// A data access stage 2 did not map (§5.4, §5.7; TF-RMM handle_data_abort). Outside the IPA space or at a
+    /// RIPAS EMPTY page the realm takes a synchronous external abort and runs on. Otherwise the REC exits SYNC with
+    /// HPFAR and the fault status at the level the RTT walk stopped: at a protected IPA with the non-emulatable
+    /// syndrome and FAR 0; at an unprotected IPA with the emulatable syndrome, the page offset in FAR and, for a
+    /// write with ISV, the value in gprs[0]. Returns true when the REC exits.
     /// </summary>
     private static bool HandleDataAbort(Rec rec, RealmStage2 stage2, RealmEvent ev)
     {
@@ -233,36 +287,81 @@ public sealed partial class RealmManagementMonitor
             return false;
         }
 
-        ulong fault = EsrEcDataAbort | EsrIl | (EsrFscTranslation + (ulong)Math.Max(level, 0)) | (ev.IsWrite ? EsrWnr : 0);
+        ulong esr = WithWalkLevel(DataAbortSyndrome(ev), level);
         rec.Exit.Reset(RecExitReason.Sync);
         rec.Exit.Hpfar = (ev.Ipa >> 8) & ~0xFUL;
         if (rec.Realm.IsProtected(ev.Ipa))
         {
-            rec.Exit.Esr = fault;
+            rec.Exit.Esr = esr & EsrNonEmulatedAbortMask;
             return true;
         }
 
-        ulong sas = (ulong)System.Numerics.BitOperations.Log2((uint)ev.AccessSize);
-        rec.Exit.Esr = fault | EsrIsv | (sas << 22) | ((ulong)ev.Register << 16);
+        bool isv = (esr & EsrIsv) != 0;
+        rec.Exit.Esr = esr & EsrEmulatedAbortMask;
         rec.Exit.Far = ev.Ipa & (Platform.Memory.PhysicalMemory.GranuleSize - 1);
-        if (ev.IsWrite)
+        int srt = (int)((esr >> 16) & 0x1F);
+        if (isv && (esr & EsrWnr) != 0 && srt != 31)
         {
-            rec.Exit.Gprs[0] = ev.Register == 31 ? 0 : rec.Context.X[ev.Register] & SizeMask(ev.AccessSize);
+            rec.Exit.Gprs[0] = rec.Context.X[srt] & SizeMask(1 << (int)((esr & EsrSas) >> 22));
         }
 
-        rec.LastAbort = ev;
-        rec.LastExitWasEmulatableAbort = true;
+        rec.LastAbort = ev with { Syndrome = esr };
+        rec.LastExitWasEmulatableAbort = isv;
         rec.LastExitWasUnprotectedAbort = true;
         return true;
     }
 
-    /// <summary>Entry step 3 (§3.10): an emulated MMIO read gets entry.gprs[0] (masked to the access size); reads and writes move past the access.</summary>
+    /// <summary>
+    /// The full data-abort ESR of <paramref name="ev"/>. An engine that decodes instructions supplies it; one that
+    /// only describes the access (size, register, direction) gets the syndrome of a single-register load/store
+    /// (ISV, SAS, SRT, SF for 8-byte accesses, WnR) with a level-3 translation fault.
+    /// </summary>
+    private static ulong DataAbortSyndrome(RealmEvent ev)
+    {
+        if (ev.Syndrome != 0)
+        {
+            return ev.Syndrome;
+        }
+
+        ulong sas = (ulong)System.Numerics.BitOperations.Log2((uint)Math.Max(ev.AccessSize, 1));
+        return EsrEcDataAbort | EsrIl | EsrIsv | (sas << 22) | ((ulong)(ev.Register & 0x1F) << 16)
+            | (ev.AccessSize == 8 ? EsrSf : 0) | (ev.IsWrite ? EsrWnr : 0) | (EsrFscTranslation + 3);
+    }
+
+    /// <summary>
+    /// A translation fault is reported at the level where the realm's stage 2 ends (the RTT walk), which only the
+    /// RMM knows; other fault codes pass unchanged.
+    /// </summary>
+    private static ulong WithWalkLevel(ulong esr, int level)
+    {
+        const ulong FscTypeMask = 0x3C;
+        return (esr & FscTypeMask) == EsrFscTranslation ? (esr & ~EsrFsc) | (EsrFscTranslation + (ulong)Math.Max(level, 0)) : esr;
+    }
+
+    /// <summary>
+    /// Entry step 3 (§3.10; TF-RMM emulate_mmio_read): an emulated MMIO read gets entry.gprs[0] masked to the
+    /// access size and, for a sign-extending load, sign-extended (to 64 bits, or to 32 with the upper half clear for
+    /// a W register); a load into XZR discards it. Reads and writes then move past the access.
+    /// </summary>
     private static void CompleteMmio(Rec rec, ulong value)
     {
-        RealmEvent access = rec.LastAbort;
-        if (!access.IsWrite && access.Register != 31)
+        ulong esr = rec.LastAbort.Syndrome;
+        int srt = (int)((esr >> 16) & 0x1F);
+        if ((esr & EsrWnr) == 0 && srt != 31)
         {
-            rec.Context.X[access.Register] = value & SizeMask(access.AccessSize);
+            int size = 1 << (int)((esr & EsrSas) >> 22);
+            ulong v = value & SizeMask(size);
+            if ((esr & EsrSse) != 0)
+            {
+                ulong sign = 1UL << ((8 * size) - 1);
+                v = (v ^ sign) - sign;
+                if ((esr & EsrSf) == 0)
+                {
+                    v &= uint.MaxValue;
+                }
+            }
+
+            rec.Context.X[srt] = v;
         }
 
         rec.Context.Pc += SmcInstructionSize;
@@ -271,21 +370,73 @@ public sealed partial class RealmManagementMonitor
     private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
 
     /// <summary>
-    /// WFI/WFE (§5.7): trapped when the host asked (entry flags TRAP_WFI/TRAP_WFE) — a SYNC exit with the WFx
-    /// syndrome (TI set for WFE) and the PC past it; otherwise it completes at once, as a wait may.
+    /// An instruction fetch stage 2 did not map (§5.4, §5.7; TF-RMM handle_instruction_abort). Outside the IPA
+    /// space, at an unprotected IPA or at a RIPAS EMPTY page the realm takes a synchronous external abort. A
+    /// protected page that is not mapped exits SYNC with the non-emulatable syndrome (EC 0x20, IFSC at the walk
+    /// level), HPFAR and FAR 0; the fetch is retried on the next entry.
     /// </summary>
-    private static bool HandleWfx(Rec rec, RealmEventKind kind, ulong enterFlags)
+    private static bool HandleInstructionAbort(Rec rec, RealmStage2 stage2, RealmEvent ev)
     {
-        bool wfe = kind == RealmEventKind.Wfe;
-        rec.Context.Pc += SmcInstructionSize;
-        if ((enterFlags & (wfe ? RecRunLayout.EnterFlagTrapWfe : RecRunLayout.EnterFlagTrapWfi)) == 0)
+        Stage2Access access = stage2.Translate(ev.Ipa, out _, out int level);
+        if (access is Stage2Access.OutOfRange or Stage2Access.Empty || !rec.Realm.IsProtected(ev.Ipa))
         {
+            rec.Context.PendingException = RealmFault.SynchronousExternalAbort;
+            return false;
+        }
+
+        ulong esr = ev.Syndrome != 0 ? ev.Syndrome : EsrEcInstructionAbort | EsrIl | (EsrFscTranslation + 3);
+        rec.Exit.Reset(RecExitReason.Sync);
+        rec.Exit.Esr = WithWalkLevel(esr, level) & EsrNonEmulatedAbortMask;
+        rec.Exit.Hpfar = (ev.Ipa >> 8) & ~0xFUL;
+        return true;
+    }
+
+    /// <summary>
+    /// A trapped system-register access (TF-RMM handle_sysreg_access_trap): the engine traps only the GIC SGI
+    /// generation registers (ICC_SGI1R/ASGI1R/SGI0R_EL1), whose writes the host's vGIC must see. The REC exits SYNC
+    /// with the whole EC 0x18 syndrome and the written value in gprs[0]; as in TF-RMM the PC is advanced before the
+    /// exit, so the next entry does not execute the write again. A read (not trapped by the engine, but harmless
+    /// here) reads as zero without an exit, as TF-RMM treats accesses it does not handle.
+    /// </summary>
+    private static bool HandleSysRegAccess(Rec rec, RealmEvent ev)
+    {
+        const ulong IssMask = 0x1FF_FFFF;
+        ulong iss = ev.Syndrome & IssMask;
+        bool read = (iss & 1) != 0;
+        int rt = (int)((iss >> 5) & 0x1F);
+        rec.Context.Pc += SmcInstructionSize;
+        if (read)
+        {
+            if (rt != 31)
+            {
+                rec.Context.X[rt] = 0;
+            }
+
             return false;
         }
 
         rec.Exit.Reset(RecExitReason.Sync);
-        rec.Exit.Esr = EsrEcWfx | EsrIl | (wfe ? 1UL : 0);
+        rec.Exit.Esr = EsrEcSysReg | EsrIl | iss;
+        rec.Exit.Gprs[0] = rt == 31 ? 0 : rec.Context.X[rt];
         return true;
+    }
+
+    /// <summary>
+    /// WFI/WFE (§5.7). The engine reports one only when no virtual interrupt can wake the vCPU, with the PC already
+    /// past it. Trapped (entry flags TRAP_WFI/TRAP_WFE): a SYNC exit whose ESR is EC and TI only (TF-RMM masks the
+    /// rest). Not trapped: the PE would sleep until a physical interrupt, which is the host's to take — an IRQ exit.
+    /// </summary>
+    private static void HandleWfx(Rec rec, RealmEventKind kind, ulong enterFlags)
+    {
+        bool wfe = kind == RealmEventKind.Wfe;
+        if ((enterFlags & (wfe ? RecRunLayout.EnterFlagTrapWfe : RecRunLayout.EnterFlagTrapWfi)) == 0)
+        {
+            rec.Exit.Reset(RecExitReason.Irq);
+            return;
+        }
+
+        rec.Exit.Reset(RecExitReason.Sync);
+        rec.Exit.Esr = EsrEcWfx | (wfe ? EsrWfxTi : 0);
     }
 
     /// <summary>
@@ -295,7 +446,7 @@ public sealed partial class RealmManagementMonitor
     /// </summary>
     private bool IsValidGicState(ReadOnlySpan<byte> run)
     {
-        if ((U64(run, RecRunLayout.EnterGicv3Hcr) & ~Gicv3HcrAllowed) != 0)
+        if ((U64(run, RecRunLayout.EnterGicv3Hcr) & ~GicMaintenance.HcrHostBits) != 0)
         {
             return false;
         }

@@ -66,6 +66,7 @@ public sealed partial class RealmManagementMonitor
         }
 
         _granules.Transition(rttPa, GranuleState.Delegated, GranuleState.Rtt, child);
+        // Unfolding into a table keeps every translation (the child repeats the parent entry): no Stage2Changed.
         walk.Table.Set(walk.Index, RttEntry.Table(rttPa));
         return Success;
     }

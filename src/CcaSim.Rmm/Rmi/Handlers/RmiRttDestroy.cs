@@ -34,6 +34,9 @@ public sealed partial class RealmManagementMonitor
         }
 
         walk.Table.Set(walk.Index, realm.IsProtected(ipa) ? RttEntry.Unassigned(Ripas.Destroyed) : RttEntry.UnassignedNs);
+
+        // The table may still have held ASSIGNED_NS pages (§12: TF-RMM does not count them as live).
+        NotifyStage2Changed(realm, child.BaseIpa, child.EndIpa - child.BaseIpa);
         _memory.ZeroGranule(child.Pa);
         _granules.Transition(child.Pa, GranuleState.Rtt, GranuleState.Delegated);
         r[1] = child.Pa;

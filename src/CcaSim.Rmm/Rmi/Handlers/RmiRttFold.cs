@@ -32,6 +32,7 @@ public sealed partial class RealmManagementMonitor
             return ErrorRtt(child.Level - 1);
         }
 
+        // A fold keeps every translation (same output addresses, same RIPAS): no Stage2Changed.
         walk.Table.Set(walk.Index, folded.Value);
         _memory.ZeroGranule(child.Pa);
         _granules.Transition(child.Pa, GranuleState.Rtt, GranuleState.Delegated);

@@ -58,6 +58,8 @@ public sealed partial class RealmManagementMonitor
             return ErrorRtt(walk.Level);
         }
 
+        // Assigned pages changed between RAM (mapped) and EMPTY (an SEA), or became DESTROYED (a host fault).
+        NotifyStage2Changed(realm, baseIpa, addr - baseIpa);
         request.Next = addr;
         r[1] = addr;
         return Success;

@@ -35,6 +35,7 @@ public sealed partial class RealmManagementMonitor
         }
 
         walk.Table.Set(walk.Index, RttEntry.UnassignedNs);
+        NotifyStage2Changed(realm, ipa, S2Geometry.Span(lvl));
         r[1] = NonLiveTop(walk, ipa);
         return Success;
     }
