@@ -49,7 +49,7 @@ static inline u64 svc_call(u64 nr, u64 a0, u64 a1)
     __asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1) : "memory");
     return x0;
 }
-static inline void sys_exit(u64 status) { svc_call(SYS_EXIT, status, 0); __builtin_unreachable(); }
+static inline NORETURN void sys_exit(u64 status) { svc_call(SYS_EXIT, status, 0); __builtin_unreachable(); }
 static inline u64 sys_write(const char *s, u64 len) { return svc_call(SYS_WRITE, (u64)s, len); }
 static inline u64 sys_echo(u64 v) { return svc_call(SYS_ECHO, v, 0); }
 

@@ -115,12 +115,8 @@ u64 rsi_set_ripas_range(u64 base, u64 top, u64 ripas, u64 flags)
     return RSI_SUCCESS;
 }
 
-u64 rsi_get_token(const u8 challenge[64], u8 *buf, u64 size, u64 *len)
+u64 rsi_read_token(u8 *buf, u64 size, u64 *len)
 {
-    u64 max;
-    u64 s = rsi_attestation_token_init(challenge, &max);
-    if (s != RSI_SUCCESS)
-        return s;
     u64 total = 0;
     /* A bound on INCOMPLETE answers that copy nothing (signing in progress, rmm-1.0.md §5.7 last bullet), so a
      * broken host cannot hang the payload silently. */
@@ -131,7 +127,7 @@ u64 rsi_get_token(const u8 challenge[64], u8 *buf, u64 size, u64 *len)
         u64 granule = (u64)buf + (total & ~(PAGE_SIZE - 1));
         u64 offset = total & (PAGE_SIZE - 1);
         u64 copied = 0;
-        s = rsi_attestation_token_continue(granule, offset, PAGE_SIZE - offset, &copied);
+        u64 s = rsi_attestation_token_continue(granule, offset, PAGE_SIZE - offset, &copied);
         total += copied;
         if (s == RSI_SUCCESS) {
             *len = total;
@@ -141,4 +137,13 @@ u64 rsi_get_token(const u8 challenge[64], u8 *buf, u64 size, u64 *len)
             return s;
     }
     return RSI_ERROR_STATE;
+}
+
+u64 rsi_get_token(const u8 challenge[64], u8 *buf, u64 size, u64 *len)
+{
+    u64 max;
+    u64 s = rsi_attestation_token_init(challenge, &max);
+    if (s != RSI_SUCCESS)
+        return s;
+    return rsi_read_token(buf, size, len);
 }

@@ -82,6 +82,8 @@ u64 rsi_set_ripas_range(u64 base, u64 top, u64 ripas, u64 flags);
 /* Obtain a whole token into buf (page aligned, `size` bytes, a multiple of 4 KiB): INIT with the challenge,
  * then CONTINUE granule by granule, repeating on INCOMPLETE (rmm-1.0.md §6, §9). Returns RSI_SUCCESS with *len
  * set, or the failing status. */
+/* The CONTINUE loop alone, for a token whose INIT was already issued. */
+u64 rsi_read_token(u8 *buf, u64 size, u64 *len);
 u64 rsi_get_token(const u8 challenge[64], u8 *buf, u64 size, u64 *len);
 
 #endif
