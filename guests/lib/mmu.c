@@ -103,10 +103,26 @@ bool mmu_enable_identity(void)
 
 void mmu_disable(void)
 {
-    u64 sctlr = read_sysreg(sctlr_el1) & ~(SCTLR_M | SCTLR_C | SCTLR_I);
-    write_sysreg(sctlr, sctlr_el1);
-    isb();
-    __asm__ volatile("tlbi vmalle1" : : : "memory");
-    dsb(nsh);
-    isb();
+    /* With the MMU off, data accesses bypass the caches, so everything written while it was on must reach memory:
+     * clean and invalidate the runtime's whole footprint by VA right after turning M/C/I off, as kvm-unit-tests'
+     * asm_mmu_disable does. It is one asm block that touches no memory in between: a stack store going straight
+     * to memory could otherwise be overwritten by the write-back of an older dirty line. */
+    u64 ctr = read_sysreg(ctr_el0);
+    u64 line = 4UL << ((ctr >> 16) & 0xf); /* CTR_EL0.DminLine: log2 of words in the smallest D-cache line */
+    u64 start = (u64)__image_start & ~(line - 1), end = (u64)__end, tmp;
+    __asm__ volatile("mrs   %[t], sctlr_el1\n"
+                     "bic   %[t], %[t], %[mask]\n"
+                     "msr   sctlr_el1, %[t]\n"
+                     "isb\n"
+                     "1: dc civac, %[p]\n"
+                     "add   %[p], %[p], %[line]\n"
+                     "cmp   %[p], %[end]\n"
+                     "b.lo  1b\n"
+                     "dsb   sy\n"
+                     "tlbi  vmalle1\n"
+                     "dsb   nsh\n"
+                     "isb"
+                     : [t] "=&r"(tmp), [p] "+r"(start)
+                     : [mask] "r"(SCTLR_M | SCTLR_C | SCTLR_I), [line] "r"(line), [end] "r"(end)
+                     : "memory", "cc");
 }

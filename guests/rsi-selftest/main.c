@@ -27,7 +27,7 @@ static void check_status(u64 got, u64 want, const char *what)
     if (got == want)
         check(true, "%s", what);
     else
-        check(false, "%s (status %lu, expected %lu)", what, got, want);
+        check(false, "%s (status %ld, expected %ld)", what, (s64)got, (s64)want);
 }
 
 static void test_version(void)

@@ -63,7 +63,8 @@ int main(u64 dtb)
               "counters on one vCPU");
         exit_checked();
     }
-    check(psci_affinity_info(n, 0) == PSCI_RET_INVALID_PARAMS, "AFFINITY_INFO of vCPU %u is INVALID_PARAMS", n);
+    if (n < MAX_CPUS) /* a vCPU beyond the ninth may exist; the kit just does not use it */
+        check(psci_affinity_info(n, 0) == PSCI_RET_INVALID_PARAMS, "AFFINITY_INFO of vCPU %u is INVALID_PARAMS", n);
 
     for (unsigned cpu = 1; cpu < n; cpu++)
         check(cpu_on(cpu, secondary, 0) == PSCI_RET_SUCCESS, "CPU_ON vCPU %u", cpu);
