@@ -49,7 +49,7 @@ static bool map_device_gigabyte(u64 va)
     return true;
 }
 
-bool mmu_enable_identity(void)
+bool mmu_build_identity(void)
 {
     u64 ram_2m = RAM_BASE + (2UL << 20);
     if ((u64)__end > ram_2m)
@@ -80,11 +80,15 @@ bool mmu_enable_identity(void)
     /* The console and the GIC: the first gigabyte in a normal VM, its unprotected alias in a realm. */
     if (!map_device_gigabyte(0x01000000UL | mmio_alias))
         return false;
+    dsb(ish);
+    return true;
+}
 
+void mmu_enable(void)
+{
     u64 parange = read_sysreg(id_aa64mmfr0_el1) & 0xf;
     if (parange > 5)
         parange = 5;
-    dsb(ish);
     write_sysreg(MAIR_VALUE, mair_el1);
     write_sysreg(TCR_BASE | (parange << 32), tcr_el1);
     write_sysreg((u64)l0, ttbr0_el1);
@@ -98,6 +102,13 @@ bool mmu_enable_identity(void)
     sctlr = (sctlr | SCTLR_M | SCTLR_C | SCTLR_I | SCTLR_SPAN) & ~(SCTLR_A | SCTLR_WXN);
     write_sysreg(sctlr, sctlr_el1);
     isb();
+}
+
+bool mmu_enable_identity(void)
+{
+    if (!mmu_build_identity())
+        return false;
+    mmu_enable();
     return true;
 }
 

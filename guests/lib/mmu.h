@@ -14,7 +14,11 @@
 #define MMU_FAULT_VA_L1 0x40000000UL
 #define MMU_FAULT_VA_L3 RAM_BASE
 
-/* Returns false (and leaves the MMU off) when the image is too large for the page-granular first 2 MiB. */
+/* Builds the tables once (boot vCPU); false when the image is too large for the page-granular first 2 MiB. */
+bool mmu_build_identity(void);
+/* Turns this vCPU's MMU on with the built tables (each vCPU has its own SCTLR/TCR/TTBR0). */
+void mmu_enable(void);
+/* Both, on the calling vCPU; returns false and leaves the MMU off when the tables cannot be built. */
 bool mmu_enable_identity(void);
 void mmu_disable(void);
 
