@@ -1,0 +1,24 @@
+/* GICv3 (IHI0069): distributor at 0x3FFF_0000, one 128 KiB redistributor per vCPU below it (vCPU n at
+ * 0x3FFF_0000 - (n + 1) * 0x20000), all through mmio_alias (realm-platform.md §2.3: emulated MMIO lives in the
+ * unprotected half). The CPU interface is the system-register one (ICC_SRE_EL1.SRE = 1). */
+#ifndef GUEST_GIC_H
+#define GUEST_GIC_H
+
+#include "types.h"
+
+#define GIC_DIST_BASE 0x3FFF0000UL
+#define GIC_REDIST_STRIDE 0x20000UL
+#define GIC_SGI_FRAME 0x10000UL
+#define GIC_SPURIOUS 1023
+#define GIC_PPI_VTIMER 27 /* PPI 11: EL1 virtual timer (kvmtool's arm,armv8-timer interrupts) */
+#define GIC_PPI_PTIMER 30
+
+void gic_init_dist(void);
+void gic_init_cpu(unsigned cpu);
+void gic_enable_irq(unsigned cpu, unsigned intid, u8 priority);
+void gic_disable_irq(unsigned cpu, unsigned intid);
+u32 gic_ack(void);
+void gic_eoi(u32 iar);
+void gic_send_sgi(unsigned target_cpu, unsigned intid);
+
+#endif
