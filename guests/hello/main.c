@@ -58,6 +58,18 @@ int main(u64 dtb)
     printf("hash algo: %s\n", realm_hash_algo == RSI_HASH_SHA_256 ? "sha-256"
                               : realm_hash_algo == RSI_HASH_SHA_512 ? "sha-512" : "unknown");
 
+    /* The RIM as the RMM measured this realm (RSI_MEASUREMENT_READ index 0, rmm-1.0.md §6): a verifier compares
+     * the token's RIM claim with it, and `ccasim measure` predicts it. */
+    u8 rim[64];
+    if (rsi_measurement_read(0, rim) != RSI_SUCCESS) {
+        printf("FAIL: RSI_MEASUREMENT_READ(0)\n");
+        return 1;
+    }
+    printf("RIM: ");
+    for (int i = 0; i < (realm_hash_algo == RSI_HASH_SHA_512 ? 64 : 32); i++)
+        printf("%02x", rim[i]);
+    printf("\n");
+
     u8 challenge[64];
     if (challenge_from_dtb(dtb, challenge)) {
         printf("challenge: from /chosen/bootargs\n");

@@ -17,7 +17,26 @@
 #define GICR_IPRIORITYR 0x0400
 
 static u64 dist(void) { return GIC_DIST_BASE | mmio_alias; }
-static u64 redist(unsigned cpu) { return (GIC_DIST_BASE - (cpu + 1) * GIC_REDIST_STRIDE) | mmio_alias; }
+#define GICR_TYPER_AFFINITY 0x000c /* GICR_TYPER[63:32]: Aff3.Aff2.Aff1.Aff0 of the PE this frame serves */
+
+static u64 redist_base[MAX_CPUS];
+
+/* kvmtool places one 128 KiB redistributor per vCPU right below the distributor, ascending by vCPU, so where a
+ * vCPU's frame lies depends on how many vCPUs the VM has. A driver finds its own by affinity (GICR_TYPER,
+ * IHI0069 §12.11.39), walking down from the distributor; the vCPU index is its MPIDR Aff0 here (fewer than 16). */
+static u64 redist(unsigned cpu)
+{
+    if (cpu < MAX_CPUS && redist_base[cpu] == 0) {
+        for (unsigned k = 1; k <= MAX_CPUS; k++) {
+            u64 rd = (GIC_DIST_BASE - k * GIC_REDIST_STRIDE) | mmio_alias;
+            if (mmio_read32(rd + GICR_TYPER_AFFINITY) == cpu) {
+                redist_base[cpu] = rd;
+                break;
+            }
+        }
+    }
+    return cpu < MAX_CPUS && redist_base[cpu] ? redist_base[cpu] : (GIC_DIST_BASE - (cpu + 1) * GIC_REDIST_STRIDE) | mmio_alias;
+}
 static u64 sgi_frame(unsigned cpu) { return redist(cpu) + GIC_SGI_FRAME; }
 
 void gic_init_dist(void)

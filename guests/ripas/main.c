@@ -53,7 +53,9 @@ int main(u64 dtb)
     u64 base = (u64)pages, top = base + sizeof(pages);
     memset(pages, 0xa5, sizeof(pages)); /* populated, so the change to EMPTY really discards data */
 
-    check(rsi_set_ripas_range(base, top, RSI_RIPAS_EMPTY, RSI_NO_CHANGE_DESTROYED) == RSI_SUCCESS,
+    /* CHANGE_DESTROYED, as Linux's set_memory_decrypted does: the host converts the pages to shared before it
+     * changes their RIPAS, and destroying their data left them DESTROYED (rmm-1.0.md §5.4, §3.21). */
+    check(rsi_set_ripas_range(base, top, RSI_RIPAS_EMPTY, RSI_CHANGE_DESTROYED) == RSI_SUCCESS,
           "IPA_STATE_SET of %d pages to EMPTY", PAGES);
     u64 out_top = 0, ripas = ~0UL;
     check(rsi_ipa_state_get(base, top, &out_top, &ripas) == RSI_SUCCESS && ripas == RSI_RIPAS_EMPTY &&
@@ -77,7 +79,7 @@ int main(u64 dtb)
     /* Sharing: the protected page becomes EMPTY, and the same page through the alias bit is then host memory
      * (realm-platform.md §2.4 realm-ns-memory). */
     u64 shared = (u64)shared_page;
-    check(rsi_set_ripas_range(shared, shared + PAGE_SIZE, RSI_RIPAS_EMPTY, RSI_NO_CHANGE_DESTROYED) ==
+    check(rsi_set_ripas_range(shared, shared + PAGE_SIZE, RSI_RIPAS_EMPTY, RSI_CHANGE_DESTROYED) ==
               RSI_SUCCESS,
           "IPA_STATE_SET of the shared page to EMPTY");
     volatile u64 *ns = (volatile u64 *)(shared | mmio_alias);

@@ -6,7 +6,7 @@ namespace CcaSim.Cpu.Engine;
 /// Finds the instruction behind a stage-2 data fault (G8). Unicorn 2.1.1 reports such a fault with PC at the start
 /// of the translation block, but the registers inside the unmapped hook are exactly those before the faulting
 /// access. So: decode the block's load/stores (the BLOCK hook recorded its start and size) and keep those whose
-/// effective address, computed from those registers, covers the fault address with the same direction.
+/// effective address, computed from those registers, covers the fault address with the same direction and size.
 /// </summary>
 /// <remarks>
 /// Ambiguity rule (deterministic): candidate j is possible only if every earlier candidate i had one of its address
@@ -19,7 +19,7 @@ internal static class FaultLocator
 {
     internal readonly record struct Result(bool Found, ulong Pc, LoadStore Access, ulong Va);
 
-    public static Result Locate(Vcpu vcpu, ulong tbStart, uint tbSize, ulong faultAddress, bool isWrite, bool mmuOn, ulong[] registers)
+    public static Result Locate(Vcpu vcpu, ulong tbStart, uint tbSize, ulong faultAddress, int faultSize, bool isWrite, bool mmuOn, ulong[] registers)
     {
         int count = (int)Math.Min(tbSize / 4, 512);
         Span<uint> words = count <= 128 ? stackalloc uint[count] : new uint[count];
@@ -35,7 +35,7 @@ internal static class FaultLocator
         int candidateCount = 0;
         for (int i = 0; i < count; i++)
         {
-            if (!A64Decoder.TryDecodeLoadStore(words[i], out LoadStore access) || access.IsWrite != isWrite)
+            if (!A64Decoder.TryDecodeLoadStore(words[i], out LoadStore access) || access.IsWrite != isWrite || !SizeFits(access, faultSize))
             {
                 continue;
             }
@@ -64,6 +64,14 @@ internal static class FaultLocator
             ? new Result(false, tbStart, default, faultAddress)
             : new Result(true, tbStart + ((ulong)chosen * 4), chosenAccess, chosenVa);
     }
+
+    /// <summary>
+    /// Unicorn reports the size of the access that faulted: one register's worth (a pair is two accesses, a 16-byte
+    /// SIMD&amp;FP access may come as two 8-byte halves). A load/store of another size cannot be the one, which
+    /// settles the common ambiguity of a block holding two loads from the same base register.
+    /// </summary>
+    private static bool SizeFits(in LoadStore access, int faultSize) =>
+        faultSize <= 0 || access.Size == faultSize || access.TotalSize == faultSize || (access.Size > 8 && faultSize == 8);
 
     private static bool PossibleAfter(ReadOnlySpan<uint> words, ReadOnlySpan<int> earlier, int candidate)
     {

@@ -348,7 +348,7 @@ internal sealed unsafe partial class Vcpu
         WriteReg(Uc.RegSp, _faultRegisters[31]);
         WriteReg(Uc.RegNzcv, _faultRegisters[32]);
 
-        FaultLocator.Result found = FaultLocator.Locate(this, _tbStart, _tbSize, _faultAddress, isWrite, mmuOn, _faultRegisters);
+        FaultLocator.Result found = FaultLocator.Locate(this, _tbStart, _tbSize, _faultAddress, _faultSize, isWrite, mmuOn, _faultRegisters);
         WriteReg(Uc.RegPc, found.Pc);
         _lastAbort = LastAbort.Data;
         _lastAbortVa = found.Va;
