@@ -132,8 +132,7 @@ public sealed record PlatformDescription
     /// <summary>The platform token: platform claims signed by the CPAK as a tagged COSE_Sign1.</summary>
     public byte[] SignPlatformToken()
     {
-        using ECDsa key = AttestationKeys.CreateKey(PlatformKey);
-        return CcaTokenEncoder.Sign(EncodePlatformClaims(), key);
+        return CcaTokenEncoder.Sign(EncodePlatformClaims(), PlatformKey);
     }
 
     /// <summary>
@@ -180,8 +179,7 @@ public sealed record PlatformDescription
     /// <summary>The realm token: realm claims signed ES384 by the RAK.</summary>
     public byte[] SignRealmToken(RealmClaims claims)
     {
-        using ECDsa key = AttestationKeys.CreateKey(RealmAttestationKey);
-        return CcaTokenEncoder.Sign(CcaTokenEncoder.EncodeRealmClaims(claims, Layout), key);
+        return CcaTokenEncoder.Sign(CcaTokenEncoder.EncodeRealmClaims(claims, Layout), RealmAttestationKey);
     }
 
     /// <summary>The complete CCA token (tag 399 collection) for the given realm claims.</summary>
