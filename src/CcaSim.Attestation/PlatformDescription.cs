@@ -7,7 +7,8 @@ namespace CcaSim.Attestation;
 /// Everything the simulated platform contributes to attestation: the CPAK that signs the platform token (HES/RSE in
 /// real hardware), the RAK that EL3 hands to the RMM at boot, and the platform claims. Defaults are derived from a
 /// seed so that a run is reproducible (same seed ⇒ same keys and claim bytes); any member can be replaced with
-/// <c>with</c>, and keys can be loaded from PEM. Signatures stay randomised (ECDSA), so compare by verifying.
+/// <c>with</c>, and keys can be loaded from PEM. Signatures are deterministic ECDSA (RFC 6979), so the same
+/// description and claims always give the same token bytes.
 /// </summary>
 public sealed record PlatformDescription
 {
