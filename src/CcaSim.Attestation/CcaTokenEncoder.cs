@@ -1,6 +1,5 @@
 using System.Formats.Cbor;
 using System.Security.Cryptography;
-using System.Security.Cryptography.Cose;
 
 namespace CcaSim.Attestation;
 
@@ -12,6 +11,9 @@ namespace CcaSim.Attestation;
 /// </summary>
 public static class CcaTokenEncoder
 {
+    // RFC 9052 §2: COSE_Sign1 is CBOR tag 18.
+    private const CborTag CoseSign1Tag = (CborTag)18;
+
     /// <summary>Encodes the realm claims map (payload of the realm COSE_Sign1). A null profile omits claim 265.</summary>
     public static byte[] EncodeRealmClaims(RealmClaims claims, ClaimLayout? layout = null)
     {
@@ -102,20 +104,64 @@ public static class CcaTokenEncoder
     }
 
     /// <summary>
-    /// Signs a claims payload as a tagged COSE_Sign1 with protected header {1: alg} and an empty unprotected map
-    /// (d2 84 44 a1 01 38 22 a0 … for ES384). The algorithm follows the key's curve: P-256 → ES256, P-384 → ES384,
-    /// P-521 → ES512. ECDSA signatures are randomised, so two calls give different bytes.
+    /// Signs a claims payload as a tagged COSE_Sign1 (RFC 9052 §4.2) with protected header {1: alg} and an empty
+    /// unprotected map (d2 84 44 a1 01 38 22 a0 … for ES384). The algorithm follows the key's curve: P-256 → ES256,
+    /// P-384 → ES384, P-521 → ES512. The signature is deterministic ECDSA (RFC 6979), so the same key and payload
+    /// always give the same bytes; a verifier cannot tell it from a randomised one.
     /// </summary>
+    /// <exception cref="ArgumentException">The key is public-only or not on one of the three curves.</exception>
+    public static byte[] Sign(ReadOnlySpan<byte> payload, ECParameters key)
+    {
+        HashAlgorithmName hash = DeterministicEcdsa.HashFor(key);
+        byte[] protectedHeader = EncodeProtectedHeader(CoseAlgorithm(hash));
+        byte[] signature = DeterministicEcdsa.SignData(key, EncodeSigStructure(protectedHeader, payload), hash);
+
+        var w = new CborWriter(CborConformanceMode.Strict);
+        w.WriteTag(CoseSign1Tag);
+        w.WriteStartArray(4);
+        w.WriteByteString(protectedHeader);
+        w.WriteStartMap(0);
+        w.WriteEndMap();
+        w.WriteByteString(payload);
+        w.WriteByteString(signature);
+        w.WriteEndArray();
+        return w.Encode();
+    }
+
+    /// <summary>Signs with the private parameters of an <see cref="ECDsa"/> key (see <see cref="Sign(ReadOnlySpan{byte}, ECParameters)"/>).</summary>
+    /// <exception cref="ArgumentException">The key is not on P-256, P-384 or P-521.</exception>
+    /// <exception cref="CryptographicException">The key has no exportable private part.</exception>
     public static byte[] Sign(ReadOnlySpan<byte> payload, ECDsa key)
     {
-        HashAlgorithmName hash = key.KeySize switch
-        {
-            256 => HashAlgorithmName.SHA256,
-            384 => HashAlgorithmName.SHA384,
-            521 => HashAlgorithmName.SHA512,
-            _ => throw new ArgumentException($"unsupported ECDSA key size {key.KeySize}", nameof(key)),
-        };
-        return CoseSign1Message.SignEmbedded(payload, new CoseSigner(key, hash));
+        ArgumentNullException.ThrowIfNull(key);
+        return Sign(payload, key.ExportParameters(includePrivateParameters: true));
+    }
+
+    // RFC 9053 §2.1: ES256 = -7, ES384 = -35, ES512 = -36.
+    private static long CoseAlgorithm(HashAlgorithmName hash) =>
+        hash == HashAlgorithmName.SHA256 ? -7 : hash == HashAlgorithmName.SHA384 ? -35 : -36;
+
+    private static byte[] EncodeProtectedHeader(long alg)
+    {
+        var w = new CborWriter(CborConformanceMode.Strict);
+        w.WriteStartMap(1);
+        w.WriteInt64(1);
+        w.WriteInt64(alg);
+        w.WriteEndMap();
+        return w.Encode();
+    }
+
+    // RFC 9052 §4.4: Sig_structure = ["Signature1", body_protected, external_aad = h'', payload].
+    private static byte[] EncodeSigStructure(byte[] protectedHeader, ReadOnlySpan<byte> payload)
+    {
+        var w = new CborWriter(CborConformanceMode.Strict);
+        w.WriteStartArray(4);
+        w.WriteTextString("Signature1");
+        w.WriteByteString(protectedHeader);
+        w.WriteByteString([]);
+        w.WriteByteString(payload);
+        w.WriteEndArray();
+        return w.Encode();
     }
 
     /// <summary>Wraps the two signed tokens in the CCA token collection: tag 399, map {44234: bstr, 44241: bstr}.</summary>

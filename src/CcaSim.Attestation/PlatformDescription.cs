@@ -7,7 +7,8 @@ namespace CcaSim.Attestation;
 /// Everything the simulated platform contributes to attestation: the CPAK that signs the platform token (HES/RSE in
 /// real hardware), the RAK that EL3 hands to the RMM at boot, and the platform claims. Defaults are derived from a
 /// seed so that a run is reproducible (same seed ⇒ same keys and claim bytes); any member can be replaced with
-/// <c>with</c>, and keys can be loaded from PEM. Signatures stay randomised (ECDSA), so compare by verifying.
+/// <c>with</c>, and keys can be loaded from PEM. Signatures are deterministic ECDSA (RFC 6979), so the same
+/// description and claims always give the same token bytes.
 /// </summary>
 public sealed record PlatformDescription
 {
@@ -132,8 +133,7 @@ public sealed record PlatformDescription
     /// <summary>The platform token: platform claims signed by the CPAK as a tagged COSE_Sign1.</summary>
     public byte[] SignPlatformToken()
     {
-        using ECDsa key = AttestationKeys.CreateKey(PlatformKey);
-        return CcaTokenEncoder.Sign(EncodePlatformClaims(), key);
+        return CcaTokenEncoder.Sign(EncodePlatformClaims(), PlatformKey);
     }
 
     /// <summary>
@@ -180,8 +180,7 @@ public sealed record PlatformDescription
     /// <summary>The realm token: realm claims signed ES384 by the RAK.</summary>
     public byte[] SignRealmToken(RealmClaims claims)
     {
-        using ECDsa key = AttestationKeys.CreateKey(RealmAttestationKey);
-        return CcaTokenEncoder.Sign(CcaTokenEncoder.EncodeRealmClaims(claims, Layout), key);
+        return CcaTokenEncoder.Sign(CcaTokenEncoder.EncodeRealmClaims(claims, Layout), RealmAttestationKey);
     }
 
     /// <summary>The complete CCA token (tag 399 collection) for the given realm claims.</summary>
