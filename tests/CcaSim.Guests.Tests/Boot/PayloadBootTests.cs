@@ -11,6 +11,7 @@ public sealed class PayloadBootTests
 {
     public static TheoryData<string, bool, int> Payloads => new()
     {
+        { "hello", true, 2 },
         { "hello", false, 1 },
         { "rsi-selftest", true, 1 },
         { "ripas", true, 1 },
