@@ -38,7 +38,9 @@ internal sealed unsafe partial class Vcpu
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void OnBlock(nint uc, ulong address, uint size, nint user)
     {
-        Vcpu vcpu = From(user);
+        // user is the vCPU's BlockCounter; the native stub comes here only at or above BlockCounter.Limit.
+        BlockCounter* counter = (BlockCounter*)user;
+        Vcpu vcpu = From(counter->Owner);
         try
         {
             if (vcpu._trampolineRun)
@@ -57,16 +59,16 @@ internal sealed unsafe partial class Vcpu
                 vcpu.FinishGate();
             }
 
-            if (vcpu._executed >= vcpu._budget)
+            if (counter->Executed >= vcpu._budget)
             {
                 vcpu._deadlineStop = true;
                 _ = Native.uc_emu_stop(uc);
                 return;
             }
 
-            vcpu._tbStart = address;
-            vcpu._tbSize = size;
-            vcpu._executed += size / 4;
+            counter->TbStart = address;
+            counter->TbSize = size;
+            counter->Executed += size / 4;
         }
         catch (Exception failure)
         {
@@ -241,6 +243,7 @@ internal sealed unsafe partial class Vcpu
 
         _gateVbar = vbar;
         _gatePending = true;
+        RefreshBlockLimit();
         WriteReg(Uc.RegVbarEl1, vbar - 0x80);
         WriteSys(3, 4, 1, 1, 0, _hcr | HcrVi);
     }
@@ -248,6 +251,7 @@ internal sealed unsafe partial class Vcpu
     private void FinishGate()
     {
         _gatePending = false;
+        RefreshBlockLimit();
         WriteReg(Uc.RegVbarEl1, _gateVbar);
         WriteSys(3, 4, 1, 1, 0, _hcr);
         if (_gateSpsrFix)
@@ -348,7 +352,7 @@ internal sealed unsafe partial class Vcpu
         WriteReg(Uc.RegSp, _faultRegisters[31]);
         WriteReg(Uc.RegNzcv, _faultRegisters[32]);
 
-        FaultLocator.Result found = FaultLocator.Locate(this, _tbStart, _tbSize, _faultAddress, _faultSize, isWrite, mmuOn, _faultRegisters);
+        FaultLocator.Result found = FaultLocator.Locate(this, _counter->TbStart, _counter->TbSize, _faultAddress, _faultSize, isWrite, mmuOn, _faultRegisters);
         WriteReg(Uc.RegPc, found.Pc);
         _lastAbort = LastAbort.Data;
         _lastAbortVa = found.Va;

@@ -53,10 +53,10 @@ internal sealed unsafe partial class Vcpu : IDisposable
     private int _faultSize;
     private readonly ulong[] _faultRegisters = new ulong[33]; // x0..x30, SP, NZCV at the faulting instruction
 
-    private ulong _tbStart;
-    private uint _tbSize;
+    // The BLOCK hook's state (executed count, last TB, limit) lives in unmanaged memory for the native stub.
+    private readonly BlockCounter* _counter;
+    private readonly bool _nativeCounter;
 
-    private ulong _executed;
     private ulong _accounted;
     private ulong _budget = ulong.MaxValue;
     private bool _deadlineStop;
@@ -69,10 +69,13 @@ internal sealed unsafe partial class Vcpu : IDisposable
 
     private LastAbort _lastAbort;
 
-    public Vcpu(RealmVcpuContext context, VirtualClock clock)
+    public Vcpu(RealmVcpuContext context, VirtualClock clock, bool nativeCounter = true)
     {
         _ctx = context;
         _clock = clock;
+        _nativeCounter = nativeCounter;
+        _counter = (BlockCounter*)NativeMemory.AllocZeroed((nuint)sizeof(BlockCounter));
+        _counter->Limit = ulong.MaxValue;
         _gprIds = (int*)NativeMemory.Alloc(GprCount, sizeof(int));
         _gprValues = (ulong*)NativeMemory.AllocZeroed(GprCount, sizeof(ulong));
         _gprPointers = (void**)NativeMemory.Alloc(GprCount, (nuint)sizeof(void*));
@@ -88,12 +91,14 @@ internal sealed unsafe partial class Vcpu : IDisposable
         }
 
         _self = GCHandle.Alloc(this);
+        _counter->Owner = GCHandle.ToIntPtr(_self);
+        _counter->Slow = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, uint, nint, void>)&OnBlock;
         Open();
     }
 
     public IRealmMemory? Memory { get; private set; }
 
-    public ulong Executed => _executed;
+    public ulong Executed => _counter->Executed;
 
     private enum LastAbort : byte
     {
@@ -125,7 +130,9 @@ internal sealed unsafe partial class Vcpu : IDisposable
         nint user = GCHandle.ToIntPtr(_self);
         nuint hook;
         Check(Native.uc_hook_add(_uc, &hook, Uc.HookIntr, (delegate* unmanaged[Cdecl]<nint, uint, nint, void>)&OnInterrupt, user, 1, 0), "hook INTR");
-        Check(Native.uc_hook_add(_uc, &hook, Uc.HookBlock, (delegate* unmanaged[Cdecl]<nint, ulong, uint, nint, void>)&OnBlock, user, 1, 0), "hook BLOCK");
+        nint stub = _nativeCounter ? BlockCounterStub.Entry : 0;
+        void* block = stub != 0 ? (void*)stub : (void*)_counter->Slow;
+        Check(Native.uc_hook_add(_uc, &hook, Uc.HookBlock, block, (nint)_counter, 1, 0), "hook BLOCK");
         Check(Native.uc_hook_add(_uc, &hook, Uc.HookMemUnmapped | Uc.HookMemProt, (delegate* unmanaged[Cdecl]<nint, int, ulong, int, long, nint, byte>)&OnUnmapped, user, 1, 0), "hook MEM_UNMAPPED");
         Check(Native.uc_hook_add_insn(_uc, &hook, Uc.HookInsn, (delegate* unmanaged[Cdecl]<nint, int, CpReg*, nint, uint>)&OnMrs, user, 1, 0, Uc.InsMrs), "hook MRS");
         Check(Native.uc_hook_add_insn(_uc, &hook, Uc.HookInsn, (delegate* unmanaged[Cdecl]<nint, int, CpReg*, nint, uint>)&OnMsr, user, 1, 0, Uc.InsMsr), "hook MSR");
@@ -163,6 +170,7 @@ internal sealed unsafe partial class Vcpu : IDisposable
         NativeMemory.Free(_gprIds);
         NativeMemory.Free(_gprValues);
         NativeMemory.Free(_gprPointers);
+        NativeMemory.Free(_counter);
     }
 
     // ---------------------------------------------------------------- run
@@ -272,6 +280,7 @@ internal sealed unsafe partial class Vcpu : IDisposable
         if (deadline == ulong.MaxValue)
         {
             _budget = ulong.MaxValue;
+            RefreshBlockLimit();
             return;
         }
 
@@ -279,15 +288,23 @@ internal sealed unsafe partial class Vcpu : IDisposable
         ulong instructions = ticks >= ulong.MaxValue / VirtualClock.InstructionsPerTick
             ? ulong.MaxValue / 2
             : (ticks * VirtualClock.InstructionsPerTick) - _clock.PendingInstructions;
-        _budget = _executed + instructions;
+        _budget = _counter->Executed + instructions;
+        RefreshBlockLimit();
     }
+
+    /// <summary>
+    /// The native counter handles a block on its own only when the managed callback would just count it: below the
+    /// budget, and with no trampoline run or §10 gate that the managed callback watches for.
+    /// </summary>
+    private void RefreshBlockLimit() => _counter->Limit = _trampolineRun || _gatePending ? 0 : _budget;
 
     private void AccountTime()
     {
-        if (_executed != _accounted)
+        ulong executed = _counter->Executed;
+        if (executed != _accounted)
         {
-            _clock.AddInstructions(_executed - _accounted);
-            _accounted = _executed;
+            _clock.AddInstructions(executed - _accounted);
+            _accounted = executed;
         }
     }
 
@@ -356,9 +373,11 @@ internal sealed unsafe partial class Vcpu : IDisposable
         WriteReg(Uc.RegElrEl1, _ctx.Pc);
         WriteSys(3, 0, 4, 0, 0, pstate);
         _trampolineRun = true;
+        RefreshBlockLimit();
         _hasEvent = false;
         UcErr error = Native.uc_emu_start(_uc, TrampolinePage, 0, 0, 0);
         _trampolineRun = false;
+        RefreshBlockLimit();
         _faultPending = false; // a fault at the target is met again (and reported) by the real run
         _hasEvent = false;
         if (_callbackError is { } failure)
