@@ -38,7 +38,10 @@ public sealed class UnicornEngine : IRealmEngine, IDisposable
     /// <summary>How executed instructions are counted: the native stub, or the managed callback and why (one line).</summary>
     public static string InstructionCounting => BlockCounterStub.Description;
 
-    public RealmEvent Run(RealmVcpuContext context, IRealmMemory memory)
+    public RealmEvent Run(RealmVcpuContext context, IRealmMemory memory) => Run(context, memory, null);
+
+    /// <summary>Runs with <paramref name="fastPath"/> answering the SMCs it accepts from the INTR hook, without an exit.</summary>
+    public RealmEvent Run(RealmVcpuContext context, IRealmMemory memory, IRealmSmcFastPath? fastPath)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(memory);
@@ -48,7 +51,7 @@ public sealed class UnicornEngine : IRealmEngine, IDisposable
             _vcpus.Add(context, vcpu);
         }
 
-        return vcpu.Run(memory);
+        return vcpu.Run(memory, fastPath);
     }
 
     public void Stage2Changed(IRealmMemory memory, ulong ipa, ulong size)

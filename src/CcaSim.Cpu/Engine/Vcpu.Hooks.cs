@@ -123,10 +123,40 @@ internal sealed unsafe partial class Vcpu
 
     // ---------------------------------------------------------------- INTR
 
+    /// <summary>
+    /// The owner answers the SMC inside the run (IRealmSmcFastPath): x0..x17 go to the context and the ones the
+    /// answer changed come back. The context's X are rewritten from the engine at the end of the run anyway.
+    /// </summary>
+    private void AnswerInline(IRealmSmcFastPath fastPath)
+    {
+        const int count = IRealmSmcFastPath.Registers;
+        Check(Native.uc_reg_read_batch(_uc, _gprIds, _gprPointers, count), "uc_reg_read_batch");
+        ulong[] x = _ctx.X;
+        for (int i = 0; i < count; i++)
+        {
+            x[i] = _gprValues[i];
+        }
+
+        fastPath.Answer(_ctx);
+        for (int i = 0; i < count; i++)
+        {
+            if (x[i] != _gprValues[i])
+            {
+                WriteReg(Uc.XRegId(i), x[i]);
+            }
+        }
+    }
+
     private void Interrupt(uint intno)
     {
         if (intno == Uc.ExcpSmc)
         {
+            if (_fastPath is { } fastPath && !_gatePending && fastPath.Handles(ReadReg(Uc.XRegId(0))))
+            {
+                AnswerInline(fastPath);
+                return; // no stop: the CPU goes on at the PC past the SMC
+            }
+
             Stop(new RealmEvent(RealmEventKind.Smc)); // PC already past the SMC (§2)
             return;
         }

@@ -26,6 +26,7 @@ internal sealed unsafe partial class Vcpu : IDisposable
     private const ulong ScrInit = 0x501;
 
     private const int GprCount = 32; // x0..x30 and PC, exchanged on every run
+    private const int StoreCount = GprCount + 1; // and PSTATE, read back in the same batch
 
     private readonly RealmVcpuContext _ctx;
     private readonly VirtualClock _clock;
@@ -44,6 +45,7 @@ internal sealed unsafe partial class Vcpu : IDisposable
     private ulong _hcr = HcrInit;
 
     private bool _hasEvent;
+    private IRealmSmcFastPath? _fastPath;
     private RealmEvent _event;
     private Exception? _callbackError;
 
@@ -76,16 +78,17 @@ internal sealed unsafe partial class Vcpu : IDisposable
         _nativeCounter = nativeCounter;
         _counter = (BlockCounter*)NativeMemory.AllocZeroed((nuint)sizeof(BlockCounter));
         _counter->Limit = ulong.MaxValue;
-        _gprIds = (int*)NativeMemory.Alloc(GprCount, sizeof(int));
-        _gprValues = (ulong*)NativeMemory.AllocZeroed(GprCount, sizeof(ulong));
-        _gprPointers = (void**)NativeMemory.Alloc(GprCount, (nuint)sizeof(void*));
+        _gprIds = (int*)NativeMemory.Alloc(StoreCount, sizeof(int));
+        _gprValues = (ulong*)NativeMemory.AllocZeroed(StoreCount, sizeof(ulong));
+        _gprPointers = (void**)NativeMemory.Alloc(StoreCount, (nuint)sizeof(void*));
         for (int i = 0; i < 31; i++)
         {
             _gprIds[i] = Uc.XRegId(i);
         }
 
         _gprIds[31] = Uc.RegPc;
-        for (int i = 0; i < GprCount; i++)
+        _gprIds[32] = Uc.RegPstate;
+        for (int i = 0; i < StoreCount; i++)
         {
             _gprPointers[i] = _gprValues + i;
         }
@@ -175,8 +178,9 @@ internal sealed unsafe partial class Vcpu : IDisposable
 
     // ---------------------------------------------------------------- run
 
-    public RealmEvent Run(IRealmMemory memory)
+    public RealmEvent Run(IRealmMemory memory, IRealmSmcFastPath? fastPath = null)
     {
+        _fastPath = fastPath;
         if (!ReferenceEquals(Memory, memory))
         {
             UnmapAll();
@@ -184,6 +188,8 @@ internal sealed unsafe partial class Vcpu : IDisposable
         }
 
         LoadState();
+        ulong pc = _ctx.Pc; // what LoadState wrote, unless an exception is delivered now
+        bool pcKnown = _ctx.PendingException == RealmFault.None;
         if (_ctx.PendingException != RealmFault.None)
         {
             DeliverPending(_ctx.PendingException);
@@ -208,7 +214,12 @@ internal sealed unsafe partial class Vcpu : IDisposable
             }
 
             ComputeBudget();
-            ulong pc = ReadReg(Uc.RegPc);
+            if (!pcKnown)
+            {
+                pc = ReadReg(Uc.RegPc);
+            }
+
+            pcKnown = false;
             UcErr error = Native.uc_emu_start(_uc, pc, 0, 0, 0);
             if (_callbackError is { } failure)
             {
@@ -441,14 +452,14 @@ internal sealed unsafe partial class Vcpu : IDisposable
 
     private void StoreState()
     {
-        Check(Native.uc_reg_read_batch(_uc, _gprIds, _gprPointers, GprCount), "uc_reg_read_batch");
+        Check(Native.uc_reg_read_batch(_uc, _gprIds, _gprPointers, StoreCount), "uc_reg_read_batch");
         for (int i = 0; i < 31; i++)
         {
             _ctx.X[i] = _gprValues[i];
         }
 
         _ctx.Pc = _gprValues[31];
-        _pstate = ReadReg(Uc.RegPstate);
+        _pstate = _gprValues[32];
         _ctx.Pstate = _pstate;
     }
 
