@@ -65,6 +65,32 @@ public class BlockCounterTests
     }
 
     [Fact]
+    public void Run_WithSmcFastPath_AnswersAcceptedCallsInlineAndExitsOnOthers()
+    {
+        const string source = "mov x0, #5\nmov x1, #9\nsmc #0\nmov x2, x0\nmov x3, x1\nsmc #0\nsmc #0";
+        using Machine inline = new(source);
+        FastPath fastPath = new();
+        RealmEvent e = inline.Engine.Run(inline.Context, inline.Memory, fastPath);
+
+        // The first SMC (x0 = 5) is answered inside the run; the second (x0 = 7, refused) is an ordinary Smc event.
+        Assert.Equal(RealmEventKind.Smc, e.Kind);
+        Assert.Equal(1, fastPath.Answered);
+        Assert.Equal(7UL, inline.Context.X[2]);
+        Assert.Equal(10UL, inline.Context.X[3]);
+        Assert.Equal(Assembler.LoadAddress + 24, inline.Context.Pc);
+
+        // The same program with the owner answering through events ends in the same state and virtual time.
+        using Machine events = new(source);
+        Assert.Equal(RealmEventKind.Smc, events.Run().Kind);
+        events.Context.X[0] = 7;
+        events.Context.X[1] = 10;
+        Assert.Equal(RealmEventKind.Smc, events.Run().Kind);
+        Assert.Equal(inline.Context.X.Take(4), events.Context.X.Take(4));
+        Assert.Equal(inline.Context.Pc, events.Context.Pc);
+        Assert.Equal(inline.Engine.InstructionsExecuted(inline.Context), events.Engine.InstructionsExecuted(events.Context));
+    }
+
+    [Fact]
     public void InstructionCounting_OnX64Linux_IsTheNativeStub()
     {
         string description = UnicornEngine.InstructionCounting;
@@ -75,6 +101,20 @@ public class BlockCounterTests
         else
         {
             Assert.StartsWith("managed BLOCK callback (", description);
+        }
+    }
+
+    private sealed class FastPath : IRealmSmcFastPath
+    {
+        public int Answered { get; private set; }
+
+        public bool Handles(ulong x0) => x0 == 5;
+
+        public void Answer(RealmVcpuContext context)
+        {
+            context.X[0] = 7;
+            context.X[1]++;
+            Answered++;
         }
     }
 
