@@ -9,7 +9,7 @@ namespace CcaSim.Bench;
 /// <summary>
 /// <c>cpu</c>: guest MIPS of an integer loop and a load/store loop through <see cref="UnicornEngine"/> (hooks:
 /// INTR, BLOCK counting, MEM_UNMAPPED, MRS/MSR) against bare Unicorn (no hooks) in the same process, and SMC round
-/// trips per second through <see cref="IRealmEngine.Run"/> (RSI_VERSION-like: exit, owner answers x0, re-entry).
+/// trips per second through <see cref="IRealmEngine.Run(RealmVcpuContext, IRealmMemory)"/> (RSI_VERSION-like: exit, owner answers x0, re-entry).
 /// </summary>
 internal static unsafe class CpuBench
 {
@@ -30,24 +30,26 @@ internal static unsafe class CpuBench
 
     public static void Run(int runs)
     {
-        Console.WriteLine($"Unicorn {UnicornLibrary.Version} from {UnicornLibrary.Path}");
+        Console.WriteLine($"Unicorn {UnicornLibrary.Version} from {UnicornLibrary.Path}; {UnicornEngine.InstructionCounting}");
         using Pages pages = new();
         for (int run = 0; run < Math.Max(1, runs); run++)
         {
             double bareInt = IntInstructions / Bare(pages, IntLoop) / 1e6;
-            double engineInt = IntInstructions / Engine(pages, IntLoop) / 1e6;
+            double engineInt = IntInstructions / Engine(pages, IntLoop, true) / 1e6;
+            double managedInt = IntInstructions / Engine(pages, IntLoop, false) / 1e6;
             double bareLdSt = LdStInstructions / Bare(pages, LdStLoop) / 1e6;
-            double engineLdSt = LdStInstructions / Engine(pages, LdStLoop) / 1e6;
-            Console.WriteLine($"integer loop : engine {engineInt,8:F0} MIPS  bare {bareInt,8:F0} MIPS  ratio {engineInt / bareInt:F2}");
-            Console.WriteLine($"ld/st loop   : engine {engineLdSt,8:F0} MIPS  bare {bareLdSt,8:F0} MIPS  ratio {engineLdSt / bareLdSt:F2}");
-            Console.WriteLine($"SMC round trips through Run(): {SmcRoundTrips(pages, 2_000_000) / 1e6:F2} M/s");
+            double engineLdSt = LdStInstructions / Engine(pages, LdStLoop, true) / 1e6;
+            double managedLdSt = LdStInstructions / Engine(pages, LdStLoop, false) / 1e6;
+            Console.WriteLine($"integer loop : engine {engineInt,6:F0} MIPS (managed counter {managedInt,6:F0})  bare {bareInt,6:F0} MIPS  ratio {engineInt / bareInt:F2} (managed {managedInt / bareInt:F2})");
+            Console.WriteLine($"ld/st loop   : engine {engineLdSt,6:F0} MIPS (managed counter {managedLdSt,6:F0})  bare {bareLdSt,6:F0} MIPS  ratio {engineLdSt / bareLdSt:F2} (managed {managedLdSt / bareLdSt:F2})");
+            Console.WriteLine($"SMC round trips through Run(): {SmcRoundTrips(pages, 2_000_000) / 1e6:F2} M/s; answered inline by a trivial IRealmSmcFastPath: {InlineSmcs(pages, 2_000_000) / 1e6:F2} M/s");
         }
     }
 
-    private static double Engine(Pages pages, ulong entry)
+    private static double Engine(Pages pages, ulong entry, bool nativeCounter)
     {
         VirtualClock clock = new();
-        using UnicornEngine engine = new(clock);
+        using UnicornEngine engine = new(clock, nativeCounter);
         RealmVcpuContext ctx = new() { Pc = entry, Pstate = 0x3C5 };
         ctx.MarkModified();
         Stopwatch watch = Stopwatch.StartNew();
@@ -56,6 +58,13 @@ internal static unsafe class CpuBench
         if (e.Kind != RealmEventKind.Smc)
         {
             throw new InvalidOperationException($"engine run ended with {e.Kind}");
+        }
+
+        // Both counters must count the same: every executed instruction, the final SMC included.
+        double expected = entry == IntLoop ? IntInstructions + 3 : LdStInstructions + 4;
+        if (engine.InstructionsExecuted(ctx) != (ulong)expected)
+        {
+            throw new InvalidOperationException($"counted {engine.InstructionsExecuted(ctx)} instructions, expected {expected}");
         }
 
         return seconds;
@@ -102,6 +111,39 @@ internal static unsafe class CpuBench
         }
 
         return count / watch.Elapsed.TotalSeconds;
+    }
+
+    private static double InlineSmcs(Pages pages, int count)
+    {
+        VirtualClock clock = new();
+        using UnicornEngine engine = new(clock);
+        RealmVcpuContext ctx = new() { Pc = SmcLoop, Pstate = 0x3C5 };
+        ctx.MarkModified();
+        CountingFastPath fastPath = new(count);
+        _ = engine.Run(ctx, pages, new CountingFastPath(1)); // warm-up
+        Stopwatch watch = Stopwatch.StartNew();
+        RealmEvent e = engine.Run(ctx, pages, fastPath);
+        double seconds = watch.Elapsed.TotalSeconds;
+        if (e.Kind != RealmEventKind.Smc || fastPath.Left != 0)
+        {
+            throw new InvalidOperationException($"inline SMC run ended with {e.Kind}, {fastPath.Left} left");
+        }
+
+        return count / seconds;
+    }
+
+    /// <summary>Answers x0 = 0x10000 for <see cref="Left"/> SMCs, then lets the next one exit.</summary>
+    private sealed class CountingFastPath(int count) : IRealmSmcFastPath
+    {
+        public int Left { get; private set; } = count;
+
+        public bool Handles(ulong x0) => Left > 0;
+
+        public void Answer(RealmVcpuContext context)
+        {
+            context.X[0] = 0x10000;
+            Left--;
+        }
     }
 
     private static void Check(UcErr error)

@@ -18,6 +18,7 @@ namespace CcaSim.Bench;
 /// output included, then the start-up alone. <c>gen</c>: writes the scripts. <c>attributes</c>:
 /// KVM_SET_MEMORY_ATTRIBUTES over 1 TiB (to PRIVATE, the populate-style range query, back to shared).
 /// <c>realm</c>: populate throughput and create-to-first-entry latency of a 256 MiB realm through KVM.
+/// <c>cpu</c>, <c>guest</c>: the CPU engine's figures (<see cref="CpuBench"/>, <see cref="GuestBench"/>).
 /// </summary>
 internal static class Program
 {
@@ -37,6 +38,9 @@ internal static class Program
             case "cpu":
                 CpuBench.Run(runs);
                 return 0;
+            case "guest":
+                GuestBench.Run(root, runs);
+                return 0;
             case "gen":
                 Generate(Path.Combine(root, "bench", "scripts"));
                 return 0;
@@ -50,7 +54,7 @@ internal static class Program
                 StartUp(root, runs);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: bench [inproc|scripts|gen|attributes|realm] [runs]");
+                Console.Error.WriteLine("usage: bench [inproc|scripts|gen|attributes|realm|cpu|guest] [runs]");
                 return 2;
         }
     }

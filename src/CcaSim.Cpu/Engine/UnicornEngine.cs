@@ -11,30 +11,47 @@ namespace CcaSim.Cpu.Engine;
 public sealed class UnicornEngine : IRealmEngine, IDisposable
 {
     private readonly VirtualClock _clock;
+    private readonly bool _nativeCounter;
     private readonly Dictionary<RealmVcpuContext, Vcpu> _vcpus = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Loads Unicorn (throws <see cref="UnicornNotFoundException"/> when it cannot).</summary>
     public UnicornEngine(VirtualClock clock)
+        : this(clock, nativeBlockCounter: true)
+    {
+    }
+
+    /// <summary>
+    /// <paramref name="nativeBlockCounter"/> false counts instructions with the managed BLOCK callback even where
+    /// the native stub is available (tests compare the two paths; the bench measures what the stub saves).
+    /// </summary>
+    internal UnicornEngine(VirtualClock clock, bool nativeBlockCounter)
     {
         ArgumentNullException.ThrowIfNull(clock);
         UnicornLibrary.Load();
         _clock = clock;
+        _nativeCounter = nativeBlockCounter;
     }
 
     /// <summary>The library the engine runs on, e.g. "2.1.1 (/path/libunicorn.so.2)".</summary>
     public static string LibraryDescription => $"{UnicornLibrary.Version} ({UnicornLibrary.Path})";
 
-    public RealmEvent Run(RealmVcpuContext context, IRealmMemory memory)
+    /// <summary>How executed instructions are counted: the native stub, or the managed callback and why (one line).</summary>
+    public static string InstructionCounting => BlockCounterStub.Description;
+
+    public RealmEvent Run(RealmVcpuContext context, IRealmMemory memory) => Run(context, memory, null);
+
+    /// <summary>Runs with <paramref name="fastPath"/> answering the SMCs it accepts from the INTR hook, without an exit.</summary>
+    public RealmEvent Run(RealmVcpuContext context, IRealmMemory memory, IRealmSmcFastPath? fastPath)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(memory);
         if (!_vcpus.TryGetValue(context, out Vcpu? vcpu))
         {
-            vcpu = new Vcpu(context, _clock);
+            vcpu = new Vcpu(context, _clock, _nativeCounter);
             _vcpus.Add(context, vcpu);
         }
 
-        return vcpu.Run(memory);
+        return vcpu.Run(memory, fastPath);
     }
 
     public void Stage2Changed(IRealmMemory memory, ulong ipa, ulong size)

@@ -38,7 +38,9 @@ internal sealed unsafe partial class Vcpu
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void OnBlock(nint uc, ulong address, uint size, nint user)
     {
-        Vcpu vcpu = From(user);
+        // user is the vCPU's BlockCounter; the native stub comes here only at or above BlockCounter.Limit.
+        BlockCounter* counter = (BlockCounter*)user;
+        Vcpu vcpu = From(counter->Owner);
         try
         {
             if (vcpu._trampolineRun)
@@ -57,16 +59,16 @@ internal sealed unsafe partial class Vcpu
                 vcpu.FinishGate();
             }
 
-            if (vcpu._executed >= vcpu._budget)
+            if (counter->Executed >= vcpu._budget)
             {
                 vcpu._deadlineStop = true;
                 _ = Native.uc_emu_stop(uc);
                 return;
             }
 
-            vcpu._tbStart = address;
-            vcpu._tbSize = size;
-            vcpu._executed += size / 4;
+            counter->TbStart = address;
+            counter->TbSize = size;
+            counter->Executed += size / 4;
         }
         catch (Exception failure)
         {
@@ -121,10 +123,40 @@ internal sealed unsafe partial class Vcpu
 
     // ---------------------------------------------------------------- INTR
 
+    /// <summary>
+    /// The owner answers the SMC inside the run (IRealmSmcFastPath): x0..x17 go to the context and the ones the
+    /// answer changed come back. The context's X are rewritten from the engine at the end of the run anyway.
+    /// </summary>
+    private void AnswerInline(IRealmSmcFastPath fastPath)
+    {
+        const int count = IRealmSmcFastPath.Registers;
+        Check(Native.uc_reg_read_batch(_uc, _gprIds, _gprPointers, count), "uc_reg_read_batch");
+        ulong[] x = _ctx.X;
+        for (int i = 0; i < count; i++)
+        {
+            x[i] = _gprValues[i];
+        }
+
+        fastPath.Answer(_ctx);
+        for (int i = 0; i < count; i++)
+        {
+            if (x[i] != _gprValues[i])
+            {
+                WriteReg(Uc.XRegId(i), x[i]);
+            }
+        }
+    }
+
     private void Interrupt(uint intno)
     {
         if (intno == Uc.ExcpSmc)
         {
+            if (_fastPath is { } fastPath && !_gatePending && fastPath.Handles(ReadReg(Uc.XRegId(0))))
+            {
+                AnswerInline(fastPath);
+                return; // no stop: the CPU goes on at the PC past the SMC
+            }
+
             Stop(new RealmEvent(RealmEventKind.Smc)); // PC already past the SMC (§2)
             return;
         }
@@ -241,6 +273,7 @@ internal sealed unsafe partial class Vcpu
 
         _gateVbar = vbar;
         _gatePending = true;
+        RefreshBlockLimit();
         WriteReg(Uc.RegVbarEl1, vbar - 0x80);
         WriteSys(3, 4, 1, 1, 0, _hcr | HcrVi);
     }
@@ -248,6 +281,7 @@ internal sealed unsafe partial class Vcpu
     private void FinishGate()
     {
         _gatePending = false;
+        RefreshBlockLimit();
         WriteReg(Uc.RegVbarEl1, _gateVbar);
         WriteSys(3, 4, 1, 1, 0, _hcr);
         if (_gateSpsrFix)
@@ -348,7 +382,7 @@ internal sealed unsafe partial class Vcpu
         WriteReg(Uc.RegSp, _faultRegisters[31]);
         WriteReg(Uc.RegNzcv, _faultRegisters[32]);
 
-        FaultLocator.Result found = FaultLocator.Locate(this, _tbStart, _tbSize, _faultAddress, _faultSize, isWrite, mmuOn, _faultRegisters);
+        FaultLocator.Result found = FaultLocator.Locate(this, _counter->TbStart, _counter->TbSize, _faultAddress, _faultSize, isWrite, mmuOn, _faultRegisters);
         WriteReg(Uc.RegPc, found.Pc);
         _lastAbort = LastAbort.Data;
         _lastAbortVa = found.Va;

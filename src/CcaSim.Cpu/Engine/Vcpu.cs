@@ -26,6 +26,7 @@ internal sealed unsafe partial class Vcpu : IDisposable
     private const ulong ScrInit = 0x501;
 
     private const int GprCount = 32; // x0..x30 and PC, exchanged on every run
+    private const int StoreCount = GprCount + 1; // and PSTATE, read back in the same batch
 
     private readonly RealmVcpuContext _ctx;
     private readonly VirtualClock _clock;
@@ -44,6 +45,7 @@ internal sealed unsafe partial class Vcpu : IDisposable
     private ulong _hcr = HcrInit;
 
     private bool _hasEvent;
+    private IRealmSmcFastPath? _fastPath;
     private RealmEvent _event;
     private Exception? _callbackError;
 
@@ -53,10 +55,10 @@ internal sealed unsafe partial class Vcpu : IDisposable
     private int _faultSize;
     private readonly ulong[] _faultRegisters = new ulong[33]; // x0..x30, SP, NZCV at the faulting instruction
 
-    private ulong _tbStart;
-    private uint _tbSize;
+    // The BLOCK hook's state (executed count, last TB, limit) lives in unmanaged memory for the native stub.
+    private readonly BlockCounter* _counter;
+    private readonly bool _nativeCounter;
 
-    private ulong _executed;
     private ulong _accounted;
     private ulong _budget = ulong.MaxValue;
     private bool _deadlineStop;
@@ -69,31 +71,37 @@ internal sealed unsafe partial class Vcpu : IDisposable
 
     private LastAbort _lastAbort;
 
-    public Vcpu(RealmVcpuContext context, VirtualClock clock)
+    public Vcpu(RealmVcpuContext context, VirtualClock clock, bool nativeCounter = true)
     {
         _ctx = context;
         _clock = clock;
-        _gprIds = (int*)NativeMemory.Alloc(GprCount, sizeof(int));
-        _gprValues = (ulong*)NativeMemory.AllocZeroed(GprCount, sizeof(ulong));
-        _gprPointers = (void**)NativeMemory.Alloc(GprCount, (nuint)sizeof(void*));
+        _nativeCounter = nativeCounter;
+        _counter = (BlockCounter*)NativeMemory.AllocZeroed((nuint)sizeof(BlockCounter));
+        _counter->Limit = ulong.MaxValue;
+        _gprIds = (int*)NativeMemory.Alloc(StoreCount, sizeof(int));
+        _gprValues = (ulong*)NativeMemory.AllocZeroed(StoreCount, sizeof(ulong));
+        _gprPointers = (void**)NativeMemory.Alloc(StoreCount, (nuint)sizeof(void*));
         for (int i = 0; i < 31; i++)
         {
             _gprIds[i] = Uc.XRegId(i);
         }
 
         _gprIds[31] = Uc.RegPc;
-        for (int i = 0; i < GprCount; i++)
+        _gprIds[32] = Uc.RegPstate;
+        for (int i = 0; i < StoreCount; i++)
         {
             _gprPointers[i] = _gprValues + i;
         }
 
         _self = GCHandle.Alloc(this);
+        _counter->Owner = GCHandle.ToIntPtr(_self);
+        _counter->Slow = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, uint, nint, void>)&OnBlock;
         Open();
     }
 
     public IRealmMemory? Memory { get; private set; }
 
-    public ulong Executed => _executed;
+    public ulong Executed => _counter->Executed;
 
     private enum LastAbort : byte
     {
@@ -125,7 +133,9 @@ internal sealed unsafe partial class Vcpu : IDisposable
         nint user = GCHandle.ToIntPtr(_self);
         nuint hook;
         Check(Native.uc_hook_add(_uc, &hook, Uc.HookIntr, (delegate* unmanaged[Cdecl]<nint, uint, nint, void>)&OnInterrupt, user, 1, 0), "hook INTR");
-        Check(Native.uc_hook_add(_uc, &hook, Uc.HookBlock, (delegate* unmanaged[Cdecl]<nint, ulong, uint, nint, void>)&OnBlock, user, 1, 0), "hook BLOCK");
+        nint stub = _nativeCounter ? BlockCounterStub.Entry : 0;
+        void* block = stub != 0 ? (void*)stub : (void*)_counter->Slow;
+        Check(Native.uc_hook_add(_uc, &hook, Uc.HookBlock, block, (nint)_counter, 1, 0), "hook BLOCK");
         Check(Native.uc_hook_add(_uc, &hook, Uc.HookMemUnmapped | Uc.HookMemProt, (delegate* unmanaged[Cdecl]<nint, int, ulong, int, long, nint, byte>)&OnUnmapped, user, 1, 0), "hook MEM_UNMAPPED");
         Check(Native.uc_hook_add_insn(_uc, &hook, Uc.HookInsn, (delegate* unmanaged[Cdecl]<nint, int, CpReg*, nint, uint>)&OnMrs, user, 1, 0, Uc.InsMrs), "hook MRS");
         Check(Native.uc_hook_add_insn(_uc, &hook, Uc.HookInsn, (delegate* unmanaged[Cdecl]<nint, int, CpReg*, nint, uint>)&OnMsr, user, 1, 0, Uc.InsMsr), "hook MSR");
@@ -163,12 +173,14 @@ internal sealed unsafe partial class Vcpu : IDisposable
         NativeMemory.Free(_gprIds);
         NativeMemory.Free(_gprValues);
         NativeMemory.Free(_gprPointers);
+        NativeMemory.Free(_counter);
     }
 
     // ---------------------------------------------------------------- run
 
-    public RealmEvent Run(IRealmMemory memory)
+    public RealmEvent Run(IRealmMemory memory, IRealmSmcFastPath? fastPath = null)
     {
+        _fastPath = fastPath;
         if (!ReferenceEquals(Memory, memory))
         {
             UnmapAll();
@@ -176,6 +188,8 @@ internal sealed unsafe partial class Vcpu : IDisposable
         }
 
         LoadState();
+        ulong pc = _ctx.Pc; // what LoadState wrote, unless an exception is delivered now
+        bool pcKnown = _ctx.PendingException == RealmFault.None;
         if (_ctx.PendingException != RealmFault.None)
         {
             DeliverPending(_ctx.PendingException);
@@ -200,7 +214,12 @@ internal sealed unsafe partial class Vcpu : IDisposable
             }
 
             ComputeBudget();
-            ulong pc = ReadReg(Uc.RegPc);
+            if (!pcKnown)
+            {
+                pc = ReadReg(Uc.RegPc);
+            }
+
+            pcKnown = false;
             UcErr error = Native.uc_emu_start(_uc, pc, 0, 0, 0);
             if (_callbackError is { } failure)
             {
@@ -272,6 +291,7 @@ internal sealed unsafe partial class Vcpu : IDisposable
         if (deadline == ulong.MaxValue)
         {
             _budget = ulong.MaxValue;
+            RefreshBlockLimit();
             return;
         }
 
@@ -279,15 +299,23 @@ internal sealed unsafe partial class Vcpu : IDisposable
         ulong instructions = ticks >= ulong.MaxValue / VirtualClock.InstructionsPerTick
             ? ulong.MaxValue / 2
             : (ticks * VirtualClock.InstructionsPerTick) - _clock.PendingInstructions;
-        _budget = _executed + instructions;
+        _budget = _counter->Executed + instructions;
+        RefreshBlockLimit();
     }
+
+    /// <summary>
+    /// The native counter handles a block on its own only when the managed callback would just count it: below the
+    /// budget, and with no trampoline run or §10 gate that the managed callback watches for.
+    /// </summary>
+    private void RefreshBlockLimit() => _counter->Limit = _trampolineRun || _gatePending ? 0 : _budget;
 
     private void AccountTime()
     {
-        if (_executed != _accounted)
+        ulong executed = _counter->Executed;
+        if (executed != _accounted)
         {
-            _clock.AddInstructions(_executed - _accounted);
-            _accounted = _executed;
+            _clock.AddInstructions(executed - _accounted);
+            _accounted = executed;
         }
     }
 
@@ -356,9 +384,11 @@ internal sealed unsafe partial class Vcpu : IDisposable
         WriteReg(Uc.RegElrEl1, _ctx.Pc);
         WriteSys(3, 0, 4, 0, 0, pstate);
         _trampolineRun = true;
+        RefreshBlockLimit();
         _hasEvent = false;
         UcErr error = Native.uc_emu_start(_uc, TrampolinePage, 0, 0, 0);
         _trampolineRun = false;
+        RefreshBlockLimit();
         _faultPending = false; // a fault at the target is met again (and reported) by the real run
         _hasEvent = false;
         if (_callbackError is { } failure)
@@ -422,14 +452,14 @@ internal sealed unsafe partial class Vcpu : IDisposable
 
     private void StoreState()
     {
-        Check(Native.uc_reg_read_batch(_uc, _gprIds, _gprPointers, GprCount), "uc_reg_read_batch");
+        Check(Native.uc_reg_read_batch(_uc, _gprIds, _gprPointers, StoreCount), "uc_reg_read_batch");
         for (int i = 0; i < 31; i++)
         {
             _ctx.X[i] = _gprValues[i];
         }
 
         _ctx.Pc = _gprValues[31];
-        _pstate = ReadReg(Uc.RegPstate);
+        _pstate = _gprValues[32];
         _ctx.Pstate = _pstate;
     }
 

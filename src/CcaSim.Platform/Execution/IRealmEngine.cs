@@ -49,6 +49,13 @@ public interface IRealmEngine
 {
     RealmEvent Run(RealmVcpuContext context, IRealmMemory memory);
 
+    /// <summary>
+    /// <see cref="Run(RealmVcpuContext, IRealmMemory)"/>, with an owner that answers some SMCs without an exit: an
+    /// engine that can call it from inside the run does so, and one that cannot ignores it (the calls then come back as
+    /// <see cref="RealmEventKind.Smc"/> events, with the same result). It only saves the cost of an exit and a re-entry.
+    /// </summary>
+    RealmEvent Run(RealmVcpuContext context, IRealmMemory memory, IRealmSmcFastPath? fastPath) => Run(context, memory);
+
     /// <summary>Pages in [<paramref name="ipa"/>, +<paramref name="size"/>) of <paramref name="memory"/> may have changed: forget any direct mapping of them.</summary>
     void Stage2Changed(IRealmMemory memory, ulong ipa, ulong size) { }
 
@@ -60,6 +67,27 @@ public interface IRealmEngine
 
     /// <summary>The stage 2 is gone (realm or VM destroyed): release whatever the engine holds for it.</summary>
     void Release(IRealmMemory memory) { }
+}
+
+/// <summary>
+/// An owner's inline answer to SMCs that need nothing but registers (RSI_VERSION, RSI_FEATURES, the measurement
+/// calls, ...), so that a realm calling them in a loop does not pay an engine exit and re-entry per call. The engine
+/// calls it from inside <see cref="IRealmEngine.Run(RealmVcpuContext, IRealmMemory, IRealmSmcFastPath?)"/>, at an SMC,
+/// on the vCPU's thread; the answer must be exactly what the owner would give the same call as an Smc event.
+/// </summary>
+public interface IRealmSmcFastPath
+{
+    /// <summary>Registers the engine passes in and takes back: x0..x17 (SMCCC's argument and result registers).</summary>
+    const int Registers = 18;
+
+    /// <summary>True when <see cref="Answer"/> completes the call with function id <paramref name="x0"/> without an exit.</summary>
+    bool Handles(ulong x0);
+
+    /// <summary>
+    /// Completes a call <see cref="Handles"/> accepted: <see cref="RealmVcpuContext.X"/>[0..17] hold the caller's x0..x17
+    /// (no other field of <paramref name="context"/> is current) and receive the results; the PC stays past the SMC.
+    /// </summary>
+    void Answer(RealmVcpuContext context);
 }
 
 /// <summary>

@@ -4,6 +4,7 @@ using CcaSim.Platform.Monitor;
 using CcaSim.Rmm.Realms;
 using CcaSim.Rmm.Recs;
 using CcaSim.Rmm.Rmi;
+using CcaSim.Rmm.Rsi;
 using CcaSim.Rmm.Rtt;
 
 namespace CcaSim.Rmm;
@@ -172,13 +173,14 @@ public sealed partial class RealmManagementMonitor
     /// </summary>
     private void RunUntilExit(Rec rec, RealmStage2 stage2, ulong enterFlags)
     {
+        RealmCallFastPath fastPath = new(this, rec, stage2);
         while (true)
         {
             rec.State = RecState.Running;
             RealmEvent ev;
             try
             {
-                ev = Engine.Run(rec.Context, stage2);
+                ev = Engine.Run(rec.Context, stage2, fastPath);
             }
             finally
             {
@@ -239,6 +241,36 @@ public sealed partial class RealmManagementMonitor
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// The realm calls answered from registers (and the RTT, read-only) that always complete without an exit: the
+    /// engine may answer them inside the run instead of returning an Smc event (IRealmSmcFastPath). They go through
+    /// the same handler as the event path, so the results are the same. RSI_REALM_CONFIG is not one: its buffer's
+    /// stage-2 fault exits to the host.
+    /// </summary>
+    private sealed class RealmCallFastPath(RealmManagementMonitor rmm, Rec rec, RealmStage2 stage2) : IRealmSmcFastPath
+    {
+        public bool Handles(ulong x0) => ((uint)x0 & ~SmcSveHint) switch
+        {
+            (uint)RsiFunctionId.RsiVersion or (uint)RsiFunctionId.RsiFeatures or (uint)RsiFunctionId.RsiMeasurementRead
+                or (uint)RsiFunctionId.RsiMeasurementExtend or (uint)RsiFunctionId.RsiIpaStateGet => true,
+            _ => false,
+        };
+
+        public void Answer(RealmVcpuContext context)
+        {
+            // The handlers start from ELR_EL2 = the SMC and advance it when the call completes, as on the event path.
+            ulong pc = context.Pc;
+            context.Pc = 0;
+            bool exits = rmm.HandleRealmSmc(rec, stage2);
+            if (exits || context.Pc != SmcInstructionSize)
+            {
+                throw new InvalidOperationException($"realm call 0x{context.X[0]:x} taken inline did not complete");
+            }
+
+            context.Pc = pc;
         }
     }
 
