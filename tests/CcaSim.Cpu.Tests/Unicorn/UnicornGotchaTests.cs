@@ -323,7 +323,7 @@ public sealed class UnicornGotchaTests(ITestOutputHelper output)
         if (UnicornLibrary.Version.StartsWith("2.0.", StringComparison.Ordinal))
         {
             // The documented 2.0.x bug: the access faults as unmapped at the VA (the engine then needs alias maps).
-            output.WriteLine("Unicorn 2.0.x: G11 non-identity mapping is expected to fail; assertion skipped.");
+            output.WriteLine("Unicorn 2.0.x: the 2.1.x assertion is skipped; pinning the documented 2.0.x fault (UNMAPPED at the VA) instead.");
             Assert.Equal(UcErr.ReadUnmapped, result);
             return;
         }
