@@ -33,6 +33,12 @@ internal sealed record ReferenceValues
     public static string? TryParse(ReadOnlySpan<byte> json, out ReferenceValues? values)
     {
         values = null;
+        if (json.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            // The reader calls this "no JSON tokens"; say it plainly.
+            return "it is empty";
+        }
+
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 8, CommentHandling = JsonCommentHandling.Disallow });
         try
         {
@@ -52,11 +58,7 @@ internal sealed record ReferenceValues
     private static string? Parse(ref Utf8JsonReader reader, out ReferenceValues? values)
     {
         values = null;
-        if (!reader.Read())
-        {
-            return "it is empty";
-        }
-
+        reader.Read();
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             return $"it is a JSON {Kind(reader.TokenType)}, not an object";
