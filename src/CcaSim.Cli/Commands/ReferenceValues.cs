@@ -46,7 +46,12 @@ internal sealed record ReferenceValues
         }
         catch (JsonException e)
         {
-            return $"not valid JSON: {Console.OutputFiles.OneLine(e.Message)}";
+            // The runtime's message ends in a 0-based " LineNumber: 0 | BytePositionInLine: 5."; editors count from 1.
+            string message = Console.OutputFiles.OneLine(e.Message);
+            int at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+            return at < 0 || e.LineNumber is not { } line || e.BytePositionInLine is not { } column
+                ? $"not valid JSON: {message}"
+                : $"not valid JSON at line {line + 1}, byte {column + 1}: {message[..at]}";
         }
         catch (InvalidOperationException e)
         {
