@@ -12,6 +12,9 @@ internal static class VerifyCommand
     /// <summary>The largest PEM key file read.</summary>
     public const int MaxKeyBytes = 64 * 1024;
 
+    /// <summary>What error lines call a reference-values file.</summary>
+    private const string ReferenceValuesFile = "reference values file";
+
     private static readonly System.Buffers.SearchValues<char> s_hexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
 
     public static Command Create()
@@ -19,16 +22,20 @@ internal static class VerifyCommand
         var token = new Argument<string>("token") { Description = $"CCA token (CBOR, tag 399), at most {MaxTokenBytes} bytes; a file, FIFO, or - (or /dev/stdin) for standard input." };
         var key = new Option<string?>("--platform-key") { Description = "Platform attestation public key (PEM). Default: the simulator's default platform." };
         var challenge = new Option<string?>("--challenge") { Description = "Expected realm challenge (hex, 64 bytes)." };
-        var rim = new Option<string?>("--rim") { Description = "Expected RIM (hex, 32, 48 or 64 bytes)." };
+        var rim = new Option<string?>("--rim")
+        {
+            Description = "Expected RIM (hex, 32, 48 or 64 bytes), or a reference-values JSON file (as `ccasim measure --json` writes): its RIM, hash algorithm, RPV, REMs and platform values are expected; --rpv and --rem override it.",
+        };
         var rpv = new Option<string?>("--rpv") { Description = "Expected personalization value (hex, 64 bytes)." };
         var rems = new Option<string[]>("--rem")
         {
             Description = "Expected REMs in order, REM1..REM4 (hex, 32, 48 or 64 bytes; '-' skips one): repeat the option or separate with commas.",
             AllowMultipleArgumentsPerToken = false,
         };
-        var command = new Command("verify", "Verify a CCA attestation token: structure, claims, both signatures, binding, expected values.")
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON: valid, form, failures [{check, message}], warnings, realm and platform claims, checks." };
+        var command = new Command("verify", "Verify a CCA attestation token: structure, claims, both signatures, binding, expected values. On a terminal the claims are a table; otherwise one line per finding.")
         {
-            token, key, challenge, rim, rpv, rems,
+            token, key, challenge, rim, rpv, rems, json,
         };
         command.SetAction(parse =>
         {
@@ -38,11 +45,30 @@ internal static class VerifyCommand
                 return Usage($"--rem names {remValues.Length} REMs; a realm has 4 (REM1..REM4)");
             }
 
+            // --rim takes hex as before; anything that is not hex is the path of a reference-values file.
+            string? rimValue = parse.GetValue(rim);
+            ReferenceValues? reference = null;
+            if (rimValue?.Length == 0)
+            {
+                return Usage("--rim is empty; it takes hex or a reference-values file");
+            }
+
+            if (rimValue is not null && !IsHex(rimValue, out _))
+            {
+                int? failed = ReadReferenceValues(rimValue, out reference);
+                if (failed is not null)
+                {
+                    return failed.Value;
+                }
+
+                rimValue = null;
+            }
+
             var expectedRems = new byte[]?[remValues.Length];
-            byte[]? expectedRim = null;
+            byte[]? expectedRim = reference?.InitialMeasurement;
             byte[]? expectedRpv = null;
             string? problem = Hex(parse.GetValue(challenge), "--challenge", [64], out byte[]? expectedChallenge)
-                ?? Hex(parse.GetValue(rim), "--rim", [32, 48, 64], out expectedRim)
+                ?? (rimValue is null ? null : Hex(rimValue, "--rim", [32, 48, 64], out expectedRim))
                 ?? Hex(parse.GetValue(rpv), "--rpv", [64], out expectedRpv);
             for (int i = 0; problem is null && i < remValues.Length; i++)
             {
@@ -54,12 +80,15 @@ internal static class VerifyCommand
                 return Usage(problem);
             }
 
-            var options = new VerificationOptions
+            // An option given on the command line overrides what the reference-values file says.
+            var expected = new VerifyExpectations
             {
                 Challenge = expectedChallenge,
                 InitialMeasurement = expectedRim,
-                PersonalizationValue = expectedRpv,
-                ExtensibleMeasurements = remValues.Length == 0 ? null : expectedRems,
+                PersonalizationValue = expectedRpv ?? reference?.PersonalizationValue,
+                ExtensibleMeasurements = remValues.Length > 0 ? expectedRems : reference?.ExtensibleMeasurements,
+                HashAlgorithm = reference?.HashAlgorithm,
+                Platform = reference?.Platform,
             };
 
             string pem = PlatformDescription.Default.ExportPlatformPublicKeyPem();
@@ -86,37 +115,53 @@ internal static class VerifyCommand
                 return tokenFailed.Value;
             }
 
-            VerificationResult result = CcaTokenVerifier.VerifyWithPem(bytes, pem, options);
-            var o = new StringWriter();
-            foreach (string warning in result.Warnings)
+            VerificationResult result = CcaTokenVerifier.VerifyWithPem(bytes, pem, expected.ToOptions());
+            var report = VerifyReport.Create(result, bytes.Length, expected);
+            if (parse.GetValue(json))
             {
-                o.WriteLine($"warning: {warning}");
+                System.Console.Out.Write(System.Text.Encoding.UTF8.GetString(report.Json()));
+                System.Console.Out.Flush();
+            }
+            else if (System.Console.IsOutputRedirected || StandardStreams.OutputClosed)
+            {
+                // Pipes, files and scripts get the line format, unchanged (README; quiet when not a terminal).
+                System.Console.Out.Write(report.Plain());
+                System.Console.Out.Flush();
+            }
+            else
+            {
+                report.Table(Spectre.Console.AnsiConsole.Console);
             }
 
-            foreach (TokenFailure failure in result.Failures)
-            {
-                o.WriteLine($"FAIL {failure.Check}: {failure.Message}");
-            }
-
-            if (result.IsValid)
-            {
-                // The bytes read, not the path's size: a symlink, /dev/stdin or a FIFO has no useful length.
-                o.WriteLine($"OK {result.Form} token, {bytes.Length} bytes");
-                o.WriteLine($"  realm challenge {Convert.ToHexStringLower(result.Realm!.Challenge)}");
-                o.WriteLine($"  RIM ({result.Realm.HashAlgorithm}) {Convert.ToHexStringLower(result.Realm.InitialMeasurement)}");
-                for (int i = 0; i < result.Realm.ExtensibleMeasurements.Count; i++)
-                {
-                    o.WriteLine($"  REM{i + 1} {Convert.ToHexStringLower(result.Realm.ExtensibleMeasurements[i])}");
-                }
-
-                o.WriteLine($"  platform {result.Platform!.Profile}, instance {Convert.ToHexStringLower(result.Platform.InstanceId)}");
-            }
-
-            System.Console.Out.Write(o.ToString());
-            System.Console.Out.Flush();
-            return result.IsValid ? ExitCodes.Ok : ExitCodes.Failed;
+            return report.IsValid ? ExitCodes.Ok : ExitCodes.Failed;
         });
         return command;
+    }
+
+    /// <summary>Reads and parses a reference-values file; null when done, else the exit code after its one line.</summary>
+    private static int? ReadReferenceValues(string path, out ReferenceValues? values)
+    {
+        values = null;
+        int? failed = ReadInput(path, ReferenceValuesFile, ReferenceValues.MaxBytes, out byte[] bytes);
+        if (failed is not null)
+        {
+            return failed;
+        }
+
+        // A file that is not reference values is a bad option value: exit 2, like an unreadable platform key.
+        if (ReferenceValues.TryParse(bytes, out values) is { } problem)
+        {
+            return Usage($"{ReferenceValuesFile} '{path}': {problem}");
+        }
+
+        return null;
+    }
+
+    /// <summary>True when <paramref name="value"/> is hex digits in pairs, optionally after <c>0x</c>.</summary>
+    internal static bool IsHex(string value, out ReadOnlySpan<char> digits)
+    {
+        digits = value.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? value.AsSpan(2) : value;
+        return digits.Length > 0 && !digits.ContainsAnyExcept(s_hexDigits);
     }
 
     /// <summary>Reads a file named on the command line; null when read, else the exit code after its one-line report.</summary>
@@ -173,8 +218,7 @@ internal static class VerifyCommand
             return null;
         }
 
-        ReadOnlySpan<char> digits = value.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? value.AsSpan(2) : value;
-        if (digits.Length % 2 != 0 || digits.ContainsAnyExcept(s_hexDigits))
+        if (!IsHex(value, out ReadOnlySpan<char> digits) || digits.Length % 2 != 0)
         {
             return $"{option} '{value}' is not hex";
         }
