@@ -1,0 +1,110 @@
+namespace CcaSim.Vmm.Tests;
+
+/// <summary>The payloads of guests/ booted end to end through <see cref="CcaSimMachine"/>: platform, RMM, Unicorn, KVM, VMM.</summary>
+public class BootTests
+{
+    private static readonly string Challenge = string.Concat(Enumerable.Range(0, 64).Select(i => (0xC0 ^ i).ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+
+    private static VmRunResult Boot(bool realm, int cpus, string? bootargs = null, ulong? maxInstructions = null, Action<VmmEvent>? events = null)
+    {
+        var options = new MachineOptions
+        {
+            Vm = new VmOptions { Kernel = TestFiles.Bin("hello"), MemoryMiB = 32, Cpus = cpus, Realm = realm, Params = bootargs, MaxInstructions = maxInstructions },
+        };
+        using CcaSimMachine machine = CcaSimMachine.Create(options);
+        if (events is not null)
+        {
+            machine.Vm.Event += events;
+        }
+
+        return machine.Run();
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Hello_AsARealm_PrintsItsRealmAndATokenAndPowersOffWithStatus0(int cpus)
+    {
+        VmRunResult run = Boot(realm: true, cpus);
+
+        Assert.True(run.Outcome == VmOutcome.PoweredOff, $"{run.Outcome}: {run.Message}\n{run.Transcript}");
+        Assert.Equal(0, run.ExitCode);
+        string[] lines = run.Transcript.Split('\n');
+        Assert.Equal("Hello from a CcaSim guest", lines[0]);
+        Assert.Contains("running in a realm", lines);
+        Assert.Contains("ipa width: 33", lines);
+        Assert.Contains("hash algo: sha-256", lines);
+        Assert.Contains("challenge: default pattern 00..3f", lines);
+        Assert.Contains(lines, l => l.StartsWith("TOKEN-END ", StringComparison.Ordinal));
+        Assert.Contains("EXIT: STATUS=0", lines);
+    }
+
+    [Fact]
+    public void Hello_AsANormalVm_SaysSoAndPowersOffWithStatus0()
+    {
+        VmRunResult run = Boot(realm: false, cpus: 1);
+
+        Assert.True(run.Outcome == VmOutcome.PoweredOff, $"{run.Outcome}: {run.Message}\n{run.Transcript}");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("Hello from a CcaSim guest\nrunning in a normal VM\nEXIT: STATUS=0\n", run.Transcript);
+    }
+
+    [Fact]
+    public void Bootargs_ReachThePayloadThroughTheDtb()
+    {
+        VmRunResult run = Boot(realm: true, cpus: 1, bootargs: $"console=ttyS0 challenge={Challenge}");
+
+        Assert.True(run.Outcome == VmOutcome.PoweredOff, $"{run.Outcome}: {run.Message}\n{run.Transcript}");
+        Assert.Contains("challenge: from /chosen/bootargs\n", run.Transcript, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Runs_AreDeterministic_UpToTheTokensEcdsaSignatures()
+    {
+        VmRunResult first = Boot(realm: true, cpus: 2);
+        VmRunResult second = Boot(realm: true, cpus: 2);
+
+        // The token's COSE signatures are ECDSA (randomised k), so its bytes differ; everything else may not.
+        Assert.Equal(WithoutToken(first.Transcript), WithoutToken(second.Transcript));
+        Assert.Equal(first.VirtualTime, second.VirtualTime);
+    }
+
+    private static string[] WithoutToken(string transcript) =>
+        transcript.Split('\n').Where(l => !l.StartsWith("TOKEN: ", StringComparison.Ordinal)).ToArray();
+
+    [Fact]
+    public void MaxInstructions_StopsARunningGuestWithAClearMessage()
+    {
+        VmRunResult run = Boot(realm: true, cpus: 1, maxInstructions: 1000);
+
+        Assert.Equal(VmOutcome.InstructionLimit, run.Outcome);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("--max-instructions", run.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Events_ReportPopulatesInGpaOrderUartMmioAndTheShutdown()
+    {
+        var events = new List<VmmEvent>();
+
+        VmRunResult run = Boot(realm: true, cpus: 1, events: events.Add);
+
+        Assert.Equal(VmOutcome.PoweredOff, run.Outcome);
+        List<VmmEvent> populates = events.Where(e => e.Kind == VmmEventKind.Populate).ToList();
+        Assert.Empty(populates); // the VM's regions are populated while it is created, before the handler is attached
+        Assert.Contains(events, e => e.Kind == VmmEventKind.Mmio && e.Detail == "uart" && e.IsWrite && e.Address == VmmLayout.UartBase);
+        Assert.Equal(VmmEventKind.SystemEvent, events[^1].Kind);
+        Assert.Equal("shutdown", events[^1].Detail);
+    }
+
+    [Fact]
+    public void RealmVm_IsCreatedWithKvmtoolsIpaWidthAndPopulatesKernelAndDtb()
+    {
+        using CcaSimMachine machine = CcaSimMachine.Create(new MachineOptions { Vm = new VmOptions { Kernel = TestFiles.Bin("hello"), MemoryMiB = 32, Realm = true } });
+
+        Assert.True(machine.Vm.IsRealm);
+        Assert.Equal(33, machine.Vm.Layout.IpaBits);
+        Assert.Equal(["kernel", "dtb"], machine.Plan.PopulatedRegions.Select(r => r.Name));
+        Assert.Equal(0x81E0_0000UL, machine.Plan.DtbAddress);
+    }
+}
