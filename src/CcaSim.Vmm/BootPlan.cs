@@ -57,7 +57,7 @@ public sealed class BootPlan
         }
 
         var layout = new VmmLayout(options.RamSize, options.Cpus, options.Realm);
-        ReadOnlyMemory<byte> kernelBytes = options.KernelBytes ?? GuestImageLoader.ReadFile(options.Kernel!, "kernel");
+        byte[] kernelBytes = options.KernelBytes ?? GuestImageLoader.ReadFile(options.Kernel!, "kernel");
         string kernelName = options.Kernel ?? "kernel";
         GuestImage kernel = GuestImageLoader.Load(kernelBytes, options.RamSize, kernelName);
 
@@ -69,7 +69,7 @@ public sealed class BootPlan
             throw new VmmException($"{kernelName}: the image (0x{kernel.Start:x}-0x{kernel.End:x}) overlaps the device tree at 0x{fdt:x}; give the VM more memory (--mem)");
         }
 
-        byte[]? initrd = options.InitrdBytes?.ToArray() ?? (options.Initrd is null ? null : GuestImageLoader.ReadFile(options.Initrd, "initrd"));
+        byte[]? initrd = options.InitrdBytes ?? (options.Initrd is null ? null : GuestImageLoader.ReadFile(options.Initrd, "initrd"));
         string initrdName = options.Initrd ?? "initrd";
         ulong initrdAddress = 0;
         if (initrd is not null)

@@ -20,8 +20,11 @@ public sealed record MachineOptions
     /// <summary>What the host kernel offers (KVM's limits); null: the defaults. Its Engine is replaced by the machine's.</summary>
     public KvmHostOptions? Kvm { get; init; }
 
-    /// <summary>Where the UART's output goes; null: nowhere but the transcript. The CLI passes standard output.</summary>
-    public Stream? Console { get; init; }
+    /// <summary>Where the UART's output goes: standard output unless set; null keeps it in the transcript only.</summary>
+    public Stream? ConsoleOutput { get; init; } = System.Console.OpenStandardOutput();
+
+    /// <summary>Sees every VMM event (populates, exits, MMIO, RIPAS changes, system events), for traces.</summary>
+    public Action<VmmEvent>? Events { get; init; }
 
     /// <summary>The platform memory a VM of <paramref name="ramSize"/> bytes gets by default: its RAM twice over plus 256 MiB.</summary>
     public static ulong DefaultPlatformMemory(ulong ramSize) => Math.Max(512UL << 20, (2 * ramSize) + (256UL << 20));
@@ -85,7 +88,7 @@ public sealed class CcaSimMachine : IDisposable
             rmm.Engine = engine;
             var kvm = new KvmHost(platform, (options.Kvm ?? new KvmHostOptions()) with { Engine = engine });
             int kvmFd = kvm.OpenDevKvm();
-            vm = new Vm(kvm, kvmFd, plan, options.Console, () => platform.Clock.Now);
+            vm = new Vm(kvm, kvmFd, plan, options.ConsoleOutput, () => platform.Clock.Now, options.Events);
             return new CcaSimMachine(options, plan, platform, rmm, engine, kvm, vm);
         }
         catch

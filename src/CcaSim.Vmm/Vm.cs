@@ -61,9 +61,10 @@ public sealed class Vm : IDisposable
 
     /// <summary>
     /// Creates and loads the VM. <paramref name="virtualTime"/> reads the machine's system counter (for the
-    /// instruction budget and event times; 0 when omitted). Bad input or a refusing ioctl: <see cref="VmmException"/>.
+    /// instruction budget and event times; 0 when omitted); <paramref name="events"/> sees every event from the
+    /// first populate on. Bad input or a refusing ioctl: <see cref="VmmException"/>.
     /// </summary>
-    public Vm(KvmHost kvm, int kvmFd, BootPlan plan, Stream? console, Func<ulong>? virtualTime = null)
+    public Vm(KvmHost kvm, int kvmFd, BootPlan plan, Stream? console, Func<ulong>? virtualTime = null, Action<VmmEvent>? events = null)
     {
         ArgumentNullException.ThrowIfNull(kvm);
         ArgumentNullException.ThrowIfNull(plan);
@@ -71,6 +72,7 @@ public sealed class Vm : IDisposable
         Plan = plan;
         _virtualTime = virtualTime ?? (() => 0);
         Uart = new Uart8250(console);
+        Event = events;
         try
         {
             Create(kvmFd);

@@ -20,13 +20,13 @@ public sealed record VmOptions
     public string? Kernel { get; init; }
 
     /// <summary>The kernel's bytes, for embedders that hold the image in memory.</summary>
-    public ReadOnlyMemory<byte>? KernelBytes { get; init; }
+    public byte[]? KernelBytes { get; init; }
 
     /// <summary>-i/--initrd: path of an initial RAM disk, placed below the DTB as kvmtool places it.</summary>
     public string? Initrd { get; init; }
 
     /// <summary>The initrd's bytes, for embedders; takes precedence over <see cref="Initrd"/>.</summary>
-    public ReadOnlyMemory<byte>? InitrdBytes { get; init; }
+    public byte[]? InitrdBytes { get; init; }
 
     /// <summary>-p/--params: the kernel command line, /chosen/bootargs.</summary>
     public string? Params { get; init; }
