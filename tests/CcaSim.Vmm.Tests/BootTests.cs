@@ -35,6 +35,34 @@ public class BootTests
         Assert.DoesNotContain("FAIL", run.Transcript, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true, null)]
+    [InlineData(true, 4)]
+    [InlineData(false, null)]
+    public void Hello_WithAPmu_Boots(bool realm, int? counters)
+    {
+        VmRunResult run = CcaSimMachine.Run(new MachineOptions
+        {
+            Vm = new VmOptions { Kernel = TestFiles.Bin("hello"), MemoryMiB = 32, Realm = realm, Pmu = true, PmuCounters = counters, MaxInstructions = 500_000_000 },
+            ConsoleOutput = null,
+        });
+
+        Assert.True(run.Outcome == VmOutcome.PoweredOff && run.ExitCode == 0, Describe(run));
+    }
+
+    [Fact]
+    public void SveVectorLength_OnAHostWithoutSve_IsRefusedByKvmWithOneLine()
+    {
+        var e = Assert.Throws<VmmException>(() => CcaSimMachine.Create(new MachineOptions
+        {
+            Vm = new VmOptions { Kernel = TestFiles.Bin("hello"), Realm = true, SveVectorLength = 256 },
+            ConsoleOutput = null,
+        }));
+
+        Assert.Contains("SVE", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
     [Fact]
     public void Hello_AsAnElf_BootsAsARealm()
     {

@@ -72,3 +72,17 @@ public class UartTests
     [InlineData(0x00FF_FFFFUL, false)]
     public void Contains_CoversTheEightRegisters(ulong address, bool expected) => Assert.Equal(expected, Uart8250.Contains(address));
 }
+
+public class ExitCodeTests
+{
+    [Theory]
+    [InlineData(VmOutcome.PoweredOff, null, 0)]
+    [InlineData(VmOutcome.PoweredOff, 3, 3)]
+    [InlineData(VmOutcome.Reset, 5, 5)]
+    [InlineData(VmOutcome.Crashed, 0, 1)]
+    [InlineData(VmOutcome.InstructionLimit, null, 1)]
+    [InlineData(VmOutcome.Timeout, 0, 1)]
+    [InlineData(VmOutcome.Failed, null, 1)]
+    public void ExitCode_IsThePayloadsStatusWhenItPoweredOff_Else1(VmOutcome outcome, int? reported, int expected) =>
+        Assert.Equal(expected, VmRunResult.CodeFor(outcome, reported));
+}
