@@ -13,6 +13,7 @@ internal static class Program
             RmmCommand.Create(),
             VerifyCommand.Create(),
             PlatformKeyCommand.Create(),
+            MeasureCommand.Create(),
         };
         HelpWithAppendix.Install(root, new Dictionary<string, Func<string>>(StringComparer.Ordinal) { ["rmm"] = RmmCommand.ScriptSyntax });
 
