@@ -1,3 +1,4 @@
+using CcaSim.Cpu.Arch;
 using CcaSim.Platform.Execution;
 
 namespace CcaSim.Cpu.Tests.Engine;
@@ -303,6 +304,44 @@ public class UnicornEngineTests
         Assert.True(m.Clock.Now >= m.Context.CntvCval, $"now {m.Clock.Now} cval {m.Context.CntvCval}");
         Assert.True(m.Clock.Now <= m.Context.CntvCval + 2, $"now {m.Clock.Now} cval {m.Context.CntvCval}");
         Assert.Equal(1UL, m.Context.CntvCtl & 1);
+    }
+
+    [Fact]
+    public void Run_WhenVirtualTimerFires_LeavesIstatusSetInTheContextCtl()
+    {
+        // ISTATUS is live PE state; owners read the context's CNTV_CTL at the exit (KVM's timer line, rec_exit.cntv_ctl),
+        // so it must not keep the value of the MSR, made before the counter reached CVAL.
+        using Machine m = new("mrs x0, cntvct_el0\nadd x0, x0, #1000\nmsr cntv_cval_el0, x0\nmov x1, #1\nmsr cntv_ctl_el0, x1\n1: add x2, x2, #1\nb 1b");
+        Assert.Equal(RealmEventKind.Irq, m.Run().Kind);
+        Assert.Equal(GenericTimer.CtlEnable | GenericTimer.CtlIstatus, m.Context.CntvCtl);
+    }
+
+    [Fact]
+    public void Run_WhenTheClockSkipsPastCvalDuringWfi_ReportsIstatusAtTheNextExit()
+    {
+        // The owner's idle skip (VirtualClock.AdvanceTo) moves time while the vCPU is stopped: the next exit shows it.
+        using Machine m = new("mrs x0, cntvct_el0\nadd x0, x0, #0x10, lsl #12\nmsr cntv_cval_el0, x0\nmov x1, #1\nmsr cntv_ctl_el0, x1\nwfi\n1: add x2, x2, #1\nb 1b");
+        Assert.Equal(RealmEventKind.Wfi, m.Run().Kind);
+        Assert.Equal(GenericTimer.CtlEnable, m.Context.CntvCtl);
+        m.Clock.AdvanceTo(m.Context.CntvCval + 10);
+        Assert.Equal(RealmEventKind.Irq, m.Run().Kind);
+        Assert.Equal(GenericTimer.CtlEnable | GenericTimer.CtlIstatus, m.Context.CntvCtl);
+    }
+
+    [Fact]
+    public void Run_WhenALoadFaultsOnAnEmptyPageAndALaterSmallerLoadReusesTheBase_ReportsTheFirstLoad()
+    {
+        // FaultLocator.SizeFits: both loads compute the faulting address from the hook's x0, and adrp redefines x0 in
+        // between, so only the access size (8, from Unicorn) tells them apart: ldr w0 is 4 bytes and cannot be it.
+        using Machine m = new($"ldr x0, =0x{Machine.Data + 0x3000:x}\nldr x22, [x0]\nadrp x0, lit\nldr w0, [x0]\nsmc #0\n.ltorg\nlit: .word 0");
+        m.Memory.SetKind(Machine.Data + 0x3000, Stage2PageKind.Empty);
+        RealmEvent e = m.Run();
+        Assert.Equal(RealmEventKind.DataAbort, e.Kind);
+        Assert.Equal(Load + 4, m.Context.Pc);
+        Assert.Equal(22, e.Register);
+        Assert.Equal(8, e.AccessSize);
+        Assert.Equal(Machine.Data + 0x3000, e.Ipa);
+        Assert.Equal(Machine.Data + 0x3000, m.Context.X[0]);
     }
 
     [Fact]
