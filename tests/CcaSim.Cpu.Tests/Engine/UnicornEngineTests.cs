@@ -345,6 +345,52 @@ public class UnicornEngineTests
     }
 
     [Fact]
+    public void Run_WhenTheMmuIsTurnedOnWithTablesThisEngineNeverTouched_WalksThemAndRuns()
+    {
+        // Unicorn's table walker does not raise MEM_UNMAPPED: tables built by the host (or by another vCPU) sit in
+        // pages stage 2 maps but this engine has not mapped yet. Without the engine mapping them on the translation
+        // fault, the fetch right after the SCTLR write faults at level 1 (found booting the smp payload).
+        const ulong tcr = 25 | (1UL << 8) | (1UL << 10) | (3UL << 12) | (1UL << 23) | (1UL << 32); // 39-bit VA, 4 KiB, EPD1
+        using Machine m = new($"ldr x0, =0xff00\nmsr mair_el1, x0\nldr x0, =0x{tcr:x}\nmsr tcr_el1, x0\nldr x0, =0x{Machine.Data:x}\nmsr ttbr0_el1, x0\nisb\n"
+            + $"mrs x0, sctlr_el1\norr x0, x0, #1\nmsr sctlr_el1, x0\nisb\nldr x1, =0x{Machine.Data + 0x1000:x}\nldr x2, [x1]\nsmc #0\n.ltorg");
+        // Level 1 (start level for a 39-bit VA): entry 2 is a 1 GiB block at 0x8000_0000, Normal (AttrIndx 1), AF, inner shareable.
+        m.Memory.Write64(Machine.Data + (2 * 8), 0x8000_0000UL | (1UL << 10) | (3UL << 8) | (1UL << 2) | 1);
+        m.Memory.Write64(Machine.Data + 0x1000, 0x1234_5678);
+        m.Clock.BeginSlice(); // without the walk the vector faults forever: the slice ends that with Irq
+        RealmEvent e = m.Run();
+        Assert.Equal(RealmEventKind.Smc, e.Kind);
+        Assert.Equal(0x1234_5678UL, m.Context.X[2]);
+    }
+
+    [Fact]
+    public void Run_WhenTheMmuIsOnAndTheTablesHaveNoEntry_StillDeliversTheTranslationFault()
+    {
+        // The retry is only for table pages the engine had not mapped: a real stage-1 fault still reaches VBAR.
+        const ulong tcr = 25 | (1UL << 8) | (1UL << 10) | (3UL << 12) | (1UL << 23) | (1UL << 32);
+        using Machine m = new($"{Vectors}ldr x0, =0xff00\nmsr mair_el1, x0\nldr x0, =0x{tcr:x}\nmsr tcr_el1, x0\nldr x0, =0x{Machine.Data:x}\nmsr ttbr0_el1, x0\nisb\n"
+            + $"mrs x0, sctlr_el1\norr x0, x0, #1\nmsr sctlr_el1, x0\nisb\nldr x1, =0x40000000\nldr x2, [x1]\nsmc #0\n.ltorg\n.balign 2048\nvectors:\n.skip 0x200\n{Handler}");
+        m.Memory.Write64(Machine.Data + (2 * 8), 0x8000_0000UL | (1UL << 10) | (3UL << 8) | (1UL << 2) | 1);
+        Assert.Equal(RealmEventKind.Smc, m.Run().Kind);
+        Assert.Equal(0x25UL, m.Context.X[5] >> 26); // a data abort from the same EL
+        Assert.Equal(0x5UL, m.Context.X[5] & 0x3F); // translation fault, level 1
+    }
+
+    [Fact]
+    public void Run_WhenTheExceptionVectorItselfFaults_EndsAtTheSliceInsteadOfLoopingInsideTheEngine()
+    {
+        // MMU on with a level-1 table mapping only the RAM gigabyte, VBAR 0: every vector fetch takes a translation
+        // fault whose vector faults again, without a block ever running; the slice must still end the run.
+        const ulong tcr = 25 | (1UL << 8) | (1UL << 10) | (3UL << 12) | (1UL << 23) | (1UL << 32);
+        using Machine m = new($"ldr x0, =0xff00\nmsr mair_el1, x0\nldr x0, =0x{tcr:x}\nmsr tcr_el1, x0\nldr x0, =0x{Machine.Data:x}\nmsr ttbr0_el1, x0\nisb\n"
+            + "mrs x0, sctlr_el1\norr x0, x0, #1\nmsr sctlr_el1, x0\nisb\nmov x1, #0x40000000\nldr x2, [x1]\nsmc #0\n.ltorg");
+        m.Memory.Write64(Machine.Data + (2 * 8), 0x8000_0000UL | (1UL << 10) | (3UL << 8) | (1UL << 2) | 1);
+        m.Clock.SliceTicks = 100;
+        m.Clock.BeginSlice();
+        Assert.Equal(RealmEventKind.Irq, m.Run().Kind);
+        Assert.True(m.Clock.SliceExpired);
+    }
+
+    [Fact]
     public void Run_WithTimeSlices_GivesTheSameEventsOnTwoFreshEngines()
     {
         const string loop = "mov x0, #0\nldr x1, =300000\n1: add x0, x0, #1\ncmp x0, x1\nb.ne 1b\nsmc #0\n.ltorg";
