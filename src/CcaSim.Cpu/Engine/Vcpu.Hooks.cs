@@ -178,7 +178,21 @@ internal sealed unsafe partial class Vcpu
             {
                 // Stage-1 faults and alignment: syndrome and FAR exist only in the CPU state blob (§5, G12).
                 (ulong esr, ulong far) = SavedException(intno);
+                // A translation fault (DFSC/IFSC 0b0001xx) may only mean a table page is not mapped in this engine yet.
+                if ((esr & 0x3C) == 0x04 && (ReadSys(3, 0, 1, 0, 0) & 1) != 0 && MapStage1TablesFor(far))
+                {
+                    return; // PC is still the faulting instruction: it runs again with the tables in place
+                }
+
                 Deliver(esr, far, true, pc);
+                // An abort whose vector faults again loops inside Unicorn without running a block, so the BLOCK hook
+                // never sees the deadline: count the exception entry as an instruction and stop here at the deadline.
+                if (++_executed >= _budget)
+                {
+                    _deadlineStop = true;
+                    _ = Native.uc_emu_stop(_uc);
+                }
+
                 return;
             }
 

@@ -272,6 +272,10 @@ internal sealed unsafe partial class Vcpu : IDisposable
         }
 
         AccountTime();
+        // CNTx_CTL.ISTATUS is live state on a PE; the owner reads the context's copy at the exit (KVM's timer line,
+        // rec_exit.cntv_ctl), so it must reflect the counter now, not the one of the last MSR (the clock may have
+        // moved on by execution or an idle skip since).
+        GenericTimer.UpdateStatus(_ctx, _clock);
         StoreState();
         return result;
     }

@@ -158,7 +158,10 @@ internal static class NormalPsci
         return Success;
     }
 
-    /// <summary>kvm_psci_vcpu_affinity_info: ON (0) if a running vCPU matches the affinity above the lowest level, else OFF (1).</summary>
+    /// <summary>
+    /// kvm_psci_vcpu_affinity_info: ON (0) if a running vCPU matches the affinity above the lowest level, OFF (1) if
+    /// vCPUs match but all are stopped, INVALID_PARAMETERS if no vCPU matches (guests count their CPUs this way).
+    /// </summary>
     private static ulong AffinityInfoCall(KvmVcpu vcpu, ulong targetAffinity, ulong lowestLevel)
     {
         if ((targetAffinity & ~MpidrHwidMask) != 0 || lowestLevel > 3)
@@ -169,15 +172,20 @@ internal static class NormalPsci
         int shift = ((1 << (int)lowestLevel) >> 1) << 3;
         ulong mask = MpidrHwidMask & ~((1UL << shift) - 1);
         targetAffinity &= mask;
+        bool matched = false;
         foreach (KvmVcpu v in vcpu.Vm.Vcpus)
         {
-            if ((v.Mpidr & mask) == targetAffinity && !v.IsPoweredOff)
+            if ((v.Mpidr & mask) == targetAffinity)
             {
-                return 0;
+                matched = true;
+                if (!v.IsPoweredOff)
+                {
+                    return 0;
+                }
             }
         }
 
-        return 1;
+        return matched ? 1 : InvalidParams;
     }
 
     /// <summary>kvm_prepare_system_event: every vCPU stopped, X0 = INTERNAL_FAILURE should the guest run again.</summary>

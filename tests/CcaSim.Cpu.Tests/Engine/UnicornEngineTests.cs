@@ -1,3 +1,4 @@
+using CcaSim.Cpu.Arch;
 using CcaSim.Platform.Execution;
 
 namespace CcaSim.Cpu.Tests.Engine;
@@ -303,6 +304,90 @@ public class UnicornEngineTests
         Assert.True(m.Clock.Now >= m.Context.CntvCval, $"now {m.Clock.Now} cval {m.Context.CntvCval}");
         Assert.True(m.Clock.Now <= m.Context.CntvCval + 2, $"now {m.Clock.Now} cval {m.Context.CntvCval}");
         Assert.Equal(1UL, m.Context.CntvCtl & 1);
+    }
+
+    [Fact]
+    public void Run_WhenVirtualTimerFires_LeavesIstatusSetInTheContextCtl()
+    {
+        // ISTATUS is live PE state; owners read the context's CNTV_CTL at the exit (KVM's timer line, rec_exit.cntv_ctl),
+        // so it must not keep the value of the MSR, made before the counter reached CVAL.
+        using Machine m = new("mrs x0, cntvct_el0\nadd x0, x0, #1000\nmsr cntv_cval_el0, x0\nmov x1, #1\nmsr cntv_ctl_el0, x1\n1: add x2, x2, #1\nb 1b");
+        Assert.Equal(RealmEventKind.Irq, m.Run().Kind);
+        Assert.Equal(GenericTimer.CtlEnable | GenericTimer.CtlIstatus, m.Context.CntvCtl);
+    }
+
+    [Fact]
+    public void Run_WhenTheClockSkipsPastCvalDuringWfi_ReportsIstatusAtTheNextExit()
+    {
+        // The owner's idle skip (VirtualClock.AdvanceTo) moves time while the vCPU is stopped: the next exit shows it.
+        using Machine m = new("mrs x0, cntvct_el0\nadd x0, x0, #0x10, lsl #12\nmsr cntv_cval_el0, x0\nmov x1, #1\nmsr cntv_ctl_el0, x1\nwfi\n1: add x2, x2, #1\nb 1b");
+        Assert.Equal(RealmEventKind.Wfi, m.Run().Kind);
+        Assert.Equal(GenericTimer.CtlEnable, m.Context.CntvCtl);
+        m.Clock.AdvanceTo(m.Context.CntvCval + 10);
+        Assert.Equal(RealmEventKind.Irq, m.Run().Kind);
+        Assert.Equal(GenericTimer.CtlEnable | GenericTimer.CtlIstatus, m.Context.CntvCtl);
+    }
+
+    [Fact]
+    public void Run_WhenALoadFaultsOnAnEmptyPageAndALaterSmallerLoadReusesTheBase_ReportsTheFirstLoad()
+    {
+        // FaultLocator.SizeFits: both loads compute the faulting address from the hook's x0, and adrp redefines x0 in
+        // between, so only the access size (8, from Unicorn) tells them apart: ldr w0 is 4 bytes and cannot be it.
+        using Machine m = new($"ldr x0, =0x{Machine.Data + 0x3000:x}\nldr x22, [x0]\nadrp x0, lit\nldr w0, [x0]\nsmc #0\n.ltorg\nlit: .word 0");
+        m.Memory.SetKind(Machine.Data + 0x3000, Stage2PageKind.Empty);
+        RealmEvent e = m.Run();
+        Assert.Equal(RealmEventKind.DataAbort, e.Kind);
+        Assert.Equal(Load + 4, m.Context.Pc);
+        Assert.Equal(22, e.Register);
+        Assert.Equal(8, e.AccessSize);
+        Assert.Equal(Machine.Data + 0x3000, e.Ipa);
+        Assert.Equal(Machine.Data + 0x3000, m.Context.X[0]);
+    }
+
+    [Fact]
+    public void Run_WhenTheMmuIsTurnedOnWithTablesThisEngineNeverTouched_WalksThemAndRuns()
+    {
+        // Unicorn's table walker does not raise MEM_UNMAPPED: tables built by the host (or by another vCPU) sit in
+        // pages stage 2 maps but this engine has not mapped yet. Without the engine mapping them on the translation
+        // fault, the fetch right after the SCTLR write faults at level 1 (found booting the smp payload).
+        const ulong tcr = 25 | (1UL << 8) | (1UL << 10) | (3UL << 12) | (1UL << 23) | (1UL << 32); // 39-bit VA, 4 KiB, EPD1
+        using Machine m = new($"ldr x0, =0xff00\nmsr mair_el1, x0\nldr x0, =0x{tcr:x}\nmsr tcr_el1, x0\nldr x0, =0x{Machine.Data:x}\nmsr ttbr0_el1, x0\nisb\n"
+            + $"mrs x0, sctlr_el1\norr x0, x0, #1\nmsr sctlr_el1, x0\nisb\nldr x1, =0x{Machine.Data + 0x1000:x}\nldr x2, [x1]\nsmc #0\n.ltorg");
+        // Level 1 (start level for a 39-bit VA): entry 2 is a 1 GiB block at 0x8000_0000, Normal (AttrIndx 1), AF, inner shareable.
+        m.Memory.Write64(Machine.Data + (2 * 8), 0x8000_0000UL | (1UL << 10) | (3UL << 8) | (1UL << 2) | 1);
+        m.Memory.Write64(Machine.Data + 0x1000, 0x1234_5678);
+        m.Clock.BeginSlice(); // without the walk the vector faults forever: the slice ends that with Irq
+        RealmEvent e = m.Run();
+        Assert.Equal(RealmEventKind.Smc, e.Kind);
+        Assert.Equal(0x1234_5678UL, m.Context.X[2]);
+    }
+
+    [Fact]
+    public void Run_WhenTheMmuIsOnAndTheTablesHaveNoEntry_StillDeliversTheTranslationFault()
+    {
+        // The retry is only for table pages the engine had not mapped: a real stage-1 fault still reaches VBAR.
+        const ulong tcr = 25 | (1UL << 8) | (1UL << 10) | (3UL << 12) | (1UL << 23) | (1UL << 32);
+        using Machine m = new($"{Vectors}ldr x0, =0xff00\nmsr mair_el1, x0\nldr x0, =0x{tcr:x}\nmsr tcr_el1, x0\nldr x0, =0x{Machine.Data:x}\nmsr ttbr0_el1, x0\nisb\n"
+            + $"mrs x0, sctlr_el1\norr x0, x0, #1\nmsr sctlr_el1, x0\nisb\nldr x1, =0x40000000\nldr x2, [x1]\nsmc #0\n.ltorg\n.balign 2048\nvectors:\n.skip 0x200\n{Handler}");
+        m.Memory.Write64(Machine.Data + (2 * 8), 0x8000_0000UL | (1UL << 10) | (3UL << 8) | (1UL << 2) | 1);
+        Assert.Equal(RealmEventKind.Smc, m.Run().Kind);
+        Assert.Equal(0x25UL, m.Context.X[5] >> 26); // a data abort from the same EL
+        Assert.Equal(0x5UL, m.Context.X[5] & 0x3F); // translation fault, level 1
+    }
+
+    [Fact]
+    public void Run_WhenTheExceptionVectorItselfFaults_EndsAtTheSliceInsteadOfLoopingInsideTheEngine()
+    {
+        // MMU on with a level-1 table mapping only the RAM gigabyte, VBAR 0: every vector fetch takes a translation
+        // fault whose vector faults again, without a block ever running; the slice must still end the run.
+        const ulong tcr = 25 | (1UL << 8) | (1UL << 10) | (3UL << 12) | (1UL << 23) | (1UL << 32);
+        using Machine m = new($"ldr x0, =0xff00\nmsr mair_el1, x0\nldr x0, =0x{tcr:x}\nmsr tcr_el1, x0\nldr x0, =0x{Machine.Data:x}\nmsr ttbr0_el1, x0\nisb\n"
+            + "mrs x0, sctlr_el1\norr x0, x0, #1\nmsr sctlr_el1, x0\nisb\nmov x1, #0x40000000\nldr x2, [x1]\nsmc #0\n.ltorg");
+        m.Memory.Write64(Machine.Data + (2 * 8), 0x8000_0000UL | (1UL << 10) | (3UL << 8) | (1UL << 2) | 1);
+        m.Clock.SliceTicks = 100;
+        m.Clock.BeginSlice();
+        Assert.Equal(RealmEventKind.Irq, m.Run().Kind);
+        Assert.True(m.Clock.SliceExpired);
     }
 
     [Fact]

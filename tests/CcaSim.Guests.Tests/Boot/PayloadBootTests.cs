@@ -17,6 +17,10 @@ public sealed class PayloadBootTests
         { "ripas", true, 1 },
         { "exceptions", true, 1 },
         { "exceptions", false, 1 },
+        { "smp", true, 4 },
+        { "smp", false, 4 },
+        { "irq-timer", true, 2 },
+        { "irq-timer", false, 2 },
     };
 
     [Theory]

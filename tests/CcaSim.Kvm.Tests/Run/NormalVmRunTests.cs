@@ -381,6 +381,39 @@ public sealed class NormalVmRunTests
         m.Close();
     }
 
+    [Theory]
+    [InlineData(1UL, 0UL)] // Aff0 = 1: no such vCPU in a 1-vCPU VM
+    [InlineData(7UL, 0UL)]
+    [InlineData(0x100UL, 0UL)] // Aff1 = 1
+    [InlineData(0x100UL, 1UL)] // Aff0 ignored at level 1, but Aff1 = 1 still matches nothing
+    public void PsciAffinityInfo_WhenNoVcpuMatchesTheAffinity_ReturnsInvalidParameters(ulong target, ulong lowestLevel)
+    {
+        // kvm_psci_vcpu_affinity_info: "if (!matching_cpus) return PSCI_RET_INVALID_PARAMS" — guests without a DTB
+        // count their CPUs by probing AFFINITY_INFO until it answers INVALID_PARAMETERS.
+        var m = new Machine(vcpus: 1);
+        m.Engine.Then(0, ctx =>
+        {
+            (ctx.X[0], ctx.X[1], ctx.X[2]) = (PsciAffinityInfo64, target, lowestLevel);
+            ctx.Pc += 4;
+            return new RealmEvent(RealmEventKind.Hvc);
+        });
+        m.Engine.Then(0, ctx =>
+        {
+            Assert.Equal(unchecked((ulong)-2L), ctx.X[0]);
+            (ctx.X[0], ctx.X[1], ctx.X[2]) = (PsciAffinityInfo64, 0, 0);
+            ctx.Pc += 4;
+            return new RealmEvent(RealmEventKind.Hvc);
+        });
+        m.Engine.Then(0, ctx =>
+        {
+            Assert.Equal(0UL, ctx.X[0]); // vCPU 0 itself is ON
+            return m.SliceOver();
+        });
+        Assert.Equal(Err(Errno.EINTR), m.RunVcpu().ReturnValue);
+        Assert.Equal(0, m.Engine.Pending(0));
+        m.Close();
+    }
+
     [Fact]
     public void UnknownSmcccCall_AnswersMinusOne_AndAFilteredOneExitsAsHypercall()
     {
