@@ -13,7 +13,7 @@
 #include "psci.h"
 #include "runtime.h"
 
-#define ITERATIONS 2000
+#define ITERATIONS 300
 
 static volatile u64 counter_lse;
 static volatile u64 counter_exclusive;
