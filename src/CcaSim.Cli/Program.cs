@@ -13,6 +13,8 @@ internal static class Program
             RmmCommand.Create(),
             VerifyCommand.Create(),
             PlatformKeyCommand.Create(),
+            RunCommand.Create(),
+            DemoCommand.Create(),
         };
         HelpWithAppendix.Install(root, new Dictionary<string, Func<string>>(StringComparer.Ordinal) { ["rmm"] = RmmCommand.ScriptSyntax });
 
