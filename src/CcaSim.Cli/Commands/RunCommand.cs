@@ -21,6 +21,7 @@ internal static class RunCommand
         var vm = new VmCommandOptions();
         var platform = new PlatformCommandOptions();
         var tokenOut = new Option<string?>("--token-out") { Description = "Write the attestation token the guest printed (its \"TOKEN: hex\" lines) to FILE as binary CBOR, for `ccasim verify`." };
+        tokenOut.HelpName = "FILE";
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No status lines of CcaSim's own on standard error (the guest's output still goes to standard output; errors are still reported)." };
         var command = new Command("run", "Boot a VM (a realm with --realm) as `lkvm run` does; the UART streams to standard output and the exit code is the guest's.")
         {
@@ -208,8 +209,8 @@ internal sealed class VmCommandOptions
     private readonly Option<string> _kernel = new("--kernel", "-k") { Description = "Kernel image: an arm64 Image, an AArch64 ELF, or a flat binary loaded at RAM + 0x80000.", Required = true };
     private readonly Option<string?> _initrd = new("--initrd", "-i") { Description = "Initial RAM disk, placed below the device tree." };
     private readonly Option<string?> _params = new("--params", "-p") { Description = "Kernel command line (/chosen/bootargs)." };
-    private readonly Option<int> _mem = CliOptions.Int("--mem", $"RAM in MiB (default {VmOptions.DefaultMemoryMiB}).", VmOptions.DefaultMemoryMiB);
-    private readonly Option<int> _cpus = CliOptions.Int("--cpus", "Number of vCPUs (default 1).", 1);
+    private readonly Option<int> _mem = CliOptions.Int("--mem", $"RAM in MiB.", VmOptions.DefaultMemoryMiB);
+    private readonly Option<int> _cpus = CliOptions.Int("--cpus", "Number of vCPUs.", 1);
     private readonly Option<bool> _realm = new("--realm") { Description = "Run the VM as a realm: guest_memfd-backed RAM, populated and measured by the RMM." };
     private readonly Option<string> _algo = new("--measurement-algo") { Description = "Realm measurement algorithm: sha256 or sha512 (the v12 ABI creates SHA-256 realms only).", DefaultValueFactory = _ => "sha256" };
     private readonly Option<string?> _rpv = new("--realm-pv") { Description = "Realm personalisation value, as kvmtool takes it (the string's bytes, at most 64); the v12 ABI cannot set it." };
@@ -226,6 +227,8 @@ internal sealed class VmCommandOptions
         _mem.Aliases.Add("-m");
         _cpus.Aliases.Add("-c");
         _sveVl.Aliases.Add("--sve-max-vl");
+        (_kernel.HelpName, _initrd.HelpName, _params.HelpName, _mem.HelpName, _cpus.HelpName) = ("IMAGE", "FILE", "CMDLINE", "MiB", "N");
+        (_sveVl.HelpName, _pmuCounters.HelpName, _maxInstructions.HelpName, _timeout.HelpName, _rpv.HelpName) = ("BITS", "N", "N", "SECONDS", "STRING");
     }
 
     public void AddTo(Command command)

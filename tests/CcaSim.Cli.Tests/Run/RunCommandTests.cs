@@ -167,6 +167,32 @@ public sealed class RunCommandTests
         Assert.Null(token);
     }
 
+    [Theory]
+    [InlineData(ExitCodes.VmNotBuilt)]
+    [InlineData(ExitCodes.NoToken)]
+    [InlineData(ExitCodes.RunLimit)]
+    [InlineData(ExitCodes.VmFailed)]
+    public void Readme_ExitCodeTable_DocumentsEveryRunCode(int code)
+    {
+        string readme = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "README.md"));
+
+        Assert.Contains($"\n| {code} | `run", readme, StringComparison.Ordinal);
+        Assert.Contains($" {code} run", ExitCodes.HelpText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Readme_RunExample_ShowsTheRimHelloBootsWithAsATwoVcpuRealm()
+    {
+        string readme = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "README.md"));
+        int section = readme.IndexOf("$ ./ccasim run -k .build/guests/hello.bin --realm -c 2", StringComparison.Ordinal);
+        VmRunResult result = Boot(new VmOptions { Kernel = GuestFiles.Bin("hello"), Realm = true, Cpus = 2, MaxInstructions = Budget });
+        string rim = result.Transcript.Split('\n').Single(l => l.StartsWith("RIM: ", StringComparison.Ordinal));
+
+        Assert.True(section >= 0);
+        Assert.True(readme.IndexOf(rim + "\n", section, StringComparison.Ordinal) > section);
+        Assert.Contains("--rim " + rim[5..] + " hello.cbor", readme, StringComparison.Ordinal);
+    }
+
     private static VmRunResult Boot(VmOptions vm)
     {
         VmRunResult result = RunCommand.Boot(new MachineOptions { Vm = vm, ConsoleOutput = null }, out string? failure);
