@@ -22,10 +22,11 @@ internal static class RunCommand
         var platform = new PlatformCommandOptions();
         var tokenOut = new Option<string?>("--token-out") { Description = "Write the attestation token the guest printed (its \"TOKEN: hex\" lines) to FILE as binary CBOR, for `ccasim verify`." };
         tokenOut.HelpName = "FILE";
+        var trace = new Option<string?>("--trace") { Description = "Write the run as Chrome trace-event JSON (opens in Perfetto): a track per vCPU with each KVM_RUN and its exit, MMIO, RIPAS changes, system events, on virtual time.", HelpName = "FILE" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No status lines of CcaSim's own on standard error (the guest's output still goes to standard output; errors are still reported)." };
         var command = new Command("run", "Boot a VM (a realm with --realm) as `lkvm run` does; the UART streams to standard output and the exit code is the guest's.")
         {
-            tokenOut, quiet,
+            tokenOut, trace, quiet,
         };
         vm.AddTo(command);
         platform.AddTo(command);
@@ -50,6 +51,12 @@ internal static class RunCommand
                 return Usage(Who, tokenPath.Length == 0 ? "--token-out: the file name is empty" : $"--token-out '{tokenPath}' is a directory, not a file");
             }
 
+            using TraceWriter? traceWriter = parse.GetValue(trace) is string tracePath ? TraceWriter.TryCreate(tracePath, out problem) : null;
+            if (problem is not null)
+            {
+                return Usage(Who, problem);
+            }
+
             bool isQuiet = parse.GetValue(quiet);
             BufferedStream output;
             try
@@ -63,7 +70,7 @@ internal static class RunCommand
 
             using (output)
             {
-                var machineOptions = new MachineOptions { Vm = options, Rmm = config, PlatformMemorySize = poolSize, ConsoleOutput = output };
+                var machineOptions = new MachineOptions { Vm = options, Rmm = config, PlatformMemorySize = poolSize, ConsoleOutput = output, Events = traceWriter is null ? null : traceWriter.Add };
                 if (!isQuiet)
                 {
                     Status(Who, Describe(options));
@@ -94,6 +101,12 @@ internal static class RunCommand
                 }
 
                 int code = ExitCodeOf(result);
+                if (traceWriter is not null && !traceWriter.Complete())
+                {
+                    Program.ReportError($"{Who}: {traceWriter.Problem}");
+                    code = code == 0 ? ExitCodes.Io : code;
+                }
+
                 if (code is ExitCodes.RunLimit or ExitCodes.VmFailed && result.Message is not null)
                 {
                     Program.ReportError($"{Who}: {result.Message}");

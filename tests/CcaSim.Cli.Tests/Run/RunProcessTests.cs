@@ -81,6 +81,40 @@ public sealed class RunProcessTests : IDisposable
     }
 
     [Fact]
+    public void Run_Trace_WritesChromeTraceEventsPerVcpuOnTheVirtualTimeLine()
+    {
+        string trace = Path.Combine(_dir, "trace.json");
+
+        (int code, _, _) = CcasimProcess.Run("", "run", "-k", GuestFiles.Bin("hello"), "--realm", "-c", "2", "--trace", trace, "--quiet");
+
+        Assert.Equal(0, code);
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(trace));
+        System.Text.Json.JsonElement[] events = [.. doc.RootElement.GetProperty("traceEvents").EnumerateArray()];
+        string[] tracks = [.. events.Where(e => e.GetProperty("name").GetString() == "thread_name").Select(e => e.GetProperty("args").GetProperty("name").GetString()!)];
+        Assert.Contains("vCPU 0", tracks);
+        Assert.Contains("vCPU 1", tracks);
+        Assert.Contains(events, e => e.GetProperty("name").GetString() == "populate kernel" && e.GetProperty("args").GetProperty("address").GetString() == "0x80080000");
+        Assert.Contains(events, e => e.GetProperty("name").GetString() == "MMIO write uart");
+        System.Text.Json.JsonElement last = events.Last(e => e.GetProperty("ph").GetString() == "X");
+        Assert.Equal("SystemEvent", last.GetProperty("args").GetProperty("exit").GetString());
+        double[] times = [.. events.Where(e => e.TryGetProperty("ts", out _)).Select(e => e.GetProperty("ts").GetDouble())];
+        Assert.Equal(times.Order(), times);
+    }
+
+    [Fact]
+    public void Run_TraceIntoAMissingDirectory_IsAUsageErrorNamingTheFile()
+    {
+        string trace = Path.Combine(_dir, "no", "such", "trace.json");
+
+        (int code, string output, string error) = CcasimProcess.Run("", "run", "-k", GuestFiles.Bin("hello"), "--trace", trace);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("", output);
+        Assert.StartsWith($"ccasim run: --trace: cannot create '{trace}'", error, StringComparison.Ordinal);
+        Assert.Equal(1, error.Count(c => c == '\n'));
+    }
+
+    [Fact]
     public void Demo_BootsHelloAsARealm_VerifiesItsTokenAndExitsZero()
     {
         (int code, string output, string error) = CcasimProcess.Run("", "demo");
