@@ -13,7 +13,9 @@ internal static class Program
             RmmCommand.Create(),
             VerifyCommand.Create(),
             PlatformKeyCommand.Create(),
+            RunCommand.Create(),
             MeasureCommand.Create(),
+            DemoCommand.Create(),
         };
         HelpWithAppendix.Install(root, new Dictionary<string, Func<string>>(StringComparer.Ordinal) { ["rmm"] = RmmCommand.ScriptSyntax });
 

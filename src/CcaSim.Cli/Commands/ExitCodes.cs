@@ -24,6 +24,18 @@ internal static class ExitCodes
     /// <summary>EPIPE: .NET reports the errno as the exception's HResult on Unix.</summary>
     public static bool IsBrokenPipe(IOException e) => e.HResult == 32;
 
+    /// <summary><c>run</c>: the VM could not be built: a malformed image, an image that does not fit, or a configuration KVM or the RMM refuses.</summary>
+    public const int VmNotBuilt = 4;
+
+    /// <summary><c>run --token-out</c>: the guest exited 0 but printed no well-formed attestation token.</summary>
+    public const int NoToken = 5;
+
+    /// <summary><c>run</c>: the guest was still running at the <c>--max-instructions</c> budget or the <c>--timeout</c> (as timeout(1) exits).</summary>
+    public const int RunLimit = 124;
+
+    /// <summary><c>run</c>: the VM failed: the guest reported a crash, KVM_RUN failed, or an exit the VMM does not handle.</summary>
+    public const int VmFailed = 125;
+
     /// <summary>A bug in ccasim: an unexpected exception, reported as one line (EX_SOFTWARE).</summary>
     public const int Internal = 70;
 
@@ -32,6 +44,6 @@ internal static class ExitCodes
         signal == System.Runtime.InteropServices.PosixSignal.SIGINT ? 130 : 143;
 
     public const string HelpText =
-        "Exit codes: 0 done (rmm: ran to end of input; verify: token OK), 1 verify: token failed a check, rmm --strict: an unexpected E line or error status, "
-        + "2 usage error (bad option, missing/unreadable file), 3 I/O failure (input unreadable, output unwritable), 130/143 rmm interrupted (SIGINT/SIGTERM), 141 rmm: the reader of standard output went away (| head), 70 internal error.";
+        "Exit codes: 0 done (rmm: ran to end of input; verify: token OK), run/demo: the guest's own exit status (EXIT: STATUS=n, else 0 on power-off), 1 verify: token failed a check, rmm --strict: an unexpected E line or error status, "
+        + "2 usage error (bad option, missing/unreadable file), 3 I/O failure (input unreadable, output unwritable), 4 run: the VM could not be built (malformed image, configuration refused), 5 run --token-out: no token printed, 124 run: --max-instructions or --timeout reached, 125 run: the VM failed (crash, KVM_RUN error), 130/143 rmm interrupted (SIGINT/SIGTERM), 141 rmm: the reader of standard output went away (| head), 70 internal error.";
 }

@@ -17,8 +17,8 @@ public sealed class CommandInputTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Theory]
-    [InlineData(2, "ccasim: no command given; the commands are rmm, verify, platform-key, measure (see 'ccasim --help')")]
-    [InlineData(2, "ccasim: unknown command 'bogus'; the commands are rmm, verify, platform-key, measure (see 'ccasim --help')", "bogus")]
+    [InlineData(2, "ccasim: no command given; the commands are rmm, verify, platform-key, run, measure, demo (see 'ccasim --help')")]
+    [InlineData(2, "ccasim: unknown command 'bogus'; the commands are rmm, verify, platform-key, run, measure, demo (see 'ccasim --help')", "bogus")]
     [InlineData(2, "ccasim rmm: Unrecognized command or argument 'b.rmm'. (see 'ccasim rmm --help')", "rmm", "a.rmm", "b.rmm")]
     [InlineData(2, "ccasim rmm: script file name is empty", "rmm", "")]
     [InlineData(2, "ccasim rmm: --s2sz 'abc' is not a number (see 'ccasim rmm --help')", "rmm", "--s2sz", "abc")]

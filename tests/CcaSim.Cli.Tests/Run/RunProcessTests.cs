@@ -1,0 +1,131 @@
+using CcaSim.Cli.Commands;
+using CcaSim.Cli.Tests.Commands;
+
+namespace CcaSim.Cli.Tests.Run;
+
+/// <summary>Issue 12 items 2 and 5 as a user sees them: <c>ccasim run</c> and <c>ccasim demo</c> as real processes.</summary>
+public sealed class RunProcessTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ccasim-run-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Run_HelloRealmWithTokenOut_StreamsTheUartExitsZeroAndWritesATokenVerifyAccepts()
+    {
+        string token = Path.Combine(_dir, "token.cbor");
+
+        (int code, string output, string error) = CcasimProcess.Run("", "run", "-k", GuestFiles.Bin("hello"), "--realm", "-c", "2", "--token-out", token, "--max-instructions", "200000000");
+
+        Assert.Equal(0, code);
+        Assert.StartsWith("Hello from a CcaSim guest\nrunning in a realm\n", output, StringComparison.Ordinal);
+        Assert.EndsWith("EXIT: STATUS=0\n", output, StringComparison.Ordinal);
+        Assert.Contains("ccasim run: the guest powered off (exit status 0)", error, StringComparison.Ordinal);
+        string rim = output.Split('\n').Single(l => l.StartsWith("RIM: ", StringComparison.Ordinal))[5..];
+        (int verifyCode, string verified, _) = CcasimProcess.Run("", "verify", "--rim", rim, token);
+        Assert.Equal(0, verifyCode);
+        Assert.StartsWith("OK Rel0 token, ", verified, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_Quiet_PrintsNothingOfItsOwn()
+    {
+        (int code, string output, string error) = CcasimProcess.Run("", "run", "-k", GuestFiles.Bin("hello"), "--quiet", "--max-instructions", "200000000");
+
+        Assert.Equal(0, code);
+        Assert.Equal("Hello from a CcaSim guest\nrunning in a normal VM\nEXIT: STATUS=0\n", output);
+        Assert.Equal("", error);
+    }
+
+    [Theory]
+    [InlineData(ExitCodes.Usage, "--cpus 0", "-c", "0")]
+    [InlineData(ExitCodes.Usage, "--kernel image '/nonexistent.bin' does not exist", "-k", "/nonexistent.bin")]
+    [InlineData(ExitCodes.Usage, "--measurement-algo 'md5'", "--realm", "--measurement-algo", "md5")]
+    [InlineData(ExitCodes.VmNotBuilt, "give the VM more memory (--mem)", "-m", "1")]
+    public void Run_BadInput_IsOneLineOnStandardErrorWithItsExitCode(int expectedCode, string expected, params string[] args)
+    {
+        string[] full = ["run", .. args.Contains("-k") ? [] : new[] { "-k", GuestFiles.Bin("hello") }, .. args, "--quiet"];
+
+        (int code, string output, string error) = CcasimProcess.Run("", full);
+
+        Assert.Equal(expectedCode, code);
+        Assert.Equal("", output);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.Equal(1, error.Count(c => c == '\n'));
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_RunawayGuest_EndsAtMaxInstructionsWithItsOwnExitCode()
+    {
+        string spin = Path.Combine(_dir, "spin.bin");
+        File.WriteAllBytes(spin, GuestFiles.Spin);
+
+        (int code, string output, string error) = CcasimProcess.Run("", "run", "-k", spin, "--realm", "--max-instructions", "100000", "--quiet");
+
+        Assert.Equal(ExitCodes.RunLimit, code);
+        Assert.Equal("", output);
+        Assert.Equal("ccasim run: the guest was still running after 100000 instructions of virtual time (--max-instructions)\n", error);
+    }
+
+    [Fact]
+    public void Run_TokenOutOfAGuestWithoutToken_SaysSoAndWritesNothing()
+    {
+        string token = Path.Combine(_dir, "none.cbor");
+
+        (int code, _, string error) = CcasimProcess.Run("", "run", "-k", GuestFiles.Bin("hello"), "--token-out", token, "--quiet");
+
+        Assert.Equal(ExitCodes.NoToken, code);
+        Assert.Contains("no attestation token", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(token));
+    }
+
+    [Fact]
+    public void Run_Trace_WritesChromeTraceEventsPerVcpuOnTheVirtualTimeLine()
+    {
+        string trace = Path.Combine(_dir, "trace.json");
+
+        (int code, _, _) = CcasimProcess.Run("", "run", "-k", GuestFiles.Bin("hello"), "--realm", "-c", "2", "--trace", trace, "--quiet");
+
+        Assert.Equal(0, code);
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(trace));
+        System.Text.Json.JsonElement[] events = [.. doc.RootElement.GetProperty("traceEvents").EnumerateArray()];
+        string[] tracks = [.. events.Where(e => e.GetProperty("name").GetString() == "thread_name").Select(e => e.GetProperty("args").GetProperty("name").GetString()!)];
+        Assert.Contains("vCPU 0", tracks);
+        Assert.Contains("vCPU 1", tracks);
+        Assert.Contains(events, e => e.GetProperty("name").GetString() == "populate kernel" && e.GetProperty("args").GetProperty("address").GetString() == "0x80080000");
+        Assert.Contains(events, e => e.GetProperty("name").GetString() == "MMIO write uart");
+        System.Text.Json.JsonElement last = events.Last(e => e.GetProperty("ph").GetString() == "X");
+        Assert.Equal("SystemEvent", last.GetProperty("args").GetProperty("exit").GetString());
+        double[] times = [.. events.Where(e => e.TryGetProperty("ts", out _)).Select(e => e.GetProperty("ts").GetDouble())];
+        Assert.Equal(times.Order(), times);
+    }
+
+    [Fact]
+    public void Run_TraceIntoAMissingDirectory_IsAUsageErrorNamingTheFile()
+    {
+        string trace = Path.Combine(_dir, "no", "such", "trace.json");
+
+        (int code, string output, string error) = CcasimProcess.Run("", "run", "-k", GuestFiles.Bin("hello"), "--trace", trace);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("", output);
+        Assert.StartsWith($"ccasim run: --trace: cannot create '{trace}'", error, StringComparison.Ordinal);
+        Assert.Equal(1, error.Count(c => c == '\n'));
+    }
+
+    [Fact]
+    public void Demo_BootsHelloAsARealm_VerifiesItsTokenAndExitsZero()
+    {
+        (int code, string output, string error) = CcasimProcess.Run("", "demo");
+
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        Assert.StartsWith("Hello from a CcaSim guest\nrunning in a realm\n", output, StringComparison.Ordinal);
+        string rim = output.Split('\n').Single(l => l.StartsWith("RIM: ", StringComparison.Ordinal))[5..];
+        Assert.Contains("rim:   " + rim + "\n", output, StringComparison.Ordinal);
+        Assert.Contains("token: OK: ", output, StringComparison.Ordinal);
+        Assert.Contains("realm: hello.bin, 2 vCPUs", output, StringComparison.Ordinal);
+        Assert.Contains("exit:  0 (the guest powered off)", output, StringComparison.Ordinal);
+    }
+}
