@@ -15,7 +15,20 @@ public sealed class LauncherTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public void ReadmeMainJob_ThroughTheLauncher_PrintsTheRecordedRealmTranscript()
+    public void ReadmeMainJob_ThroughTheLauncher_BootsTheDemoRealmAndVerifiesIt()
+    {
+        (int exit, string output, string error) = Run(Path.Combine(s_root, "ccasim"), s_root, "demo");
+
+        Assert.True(exit == 0, $"exit {exit}: {error}\n{output}");
+        Assert.Contains("EXIT: STATUS=0\n", output, StringComparison.Ordinal);
+        Assert.Contains(" (as predicted)\n", output, StringComparison.Ordinal);
+        Assert.Contains("token:         OK: ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        Assert.Empty(ProcessesHolding(Path.Combine(s_root, ".build", "lock")));
+    }
+
+    [Fact]
+    public void RmmExample_ThroughTheLauncher_PrintsTheRecordedRealmTranscript()
     {
         (int exit, string output, string error) = Run(Path.Combine(s_root, "ccasim"), s_root, "rmm", "examples/realm-rsi.rmm");
 

@@ -39,6 +39,18 @@ internal static class DemoCommand
         }
 
         var options = new MachineOptions { Vm = new VmOptions { Kernel = payload, Realm = true, Cpus = Cpus }, ConsoleOutput = null };
+
+        // What `ccasim measure` predicts for this realm, before anything is booted.
+        string predicted;
+        try
+        {
+            predicted = Convert.ToHexStringLower(CcaSim.Vmm.Measurement.RimCalculator.Compute(options.Vm).Rim);
+        }
+        catch (VmmException e)
+        {
+            predicted = "(cannot predict: " + e.Message + ")";
+        }
+
         var wall = Stopwatch.StartNew();
         VmRunResult result = RunCommand.Boot(options, out string? failure);
         wall.Stop();
@@ -59,7 +71,8 @@ internal static class DemoCommand
             var rows = new List<(string, string)>
             {
                 ("Realm", $"{Payload}.bin, {Cpus} vCPUs, {VmOptions.DefaultMemoryMiB} MiB, SHA-256"),
-                ("RIM", rim ?? "(the guest printed no RIM line)"),
+                ("Predicted RIM", predicted),
+                ("Booted RIM", rim is null ? "(the guest printed no RIM line)" : rim == predicted ? rim + " (as predicted)" : rim + " (DIFFERS from the prediction)"),
                 ("Token", verification),
                 ("Exit", result.Outcome == VmOutcome.PoweredOff ? $"{result.ExitCode} (the guest powered off)" : $"{result.Outcome}: {result.Message}"),
                 ("Time", string.Create(CultureInfo.InvariantCulture, $"boot {wall.Elapsed.TotalMilliseconds:0.#} ms wall, {RunCommand.VirtualMilliseconds(result.VirtualTime):0.###} ms virtual")),
@@ -68,7 +81,7 @@ internal static class DemoCommand
             {
                 foreach ((string name, string value) in rows)
                 {
-                    output.WriteLine($"{(name.ToLowerInvariant() + ":").PadRight(7)}{value}");
+                    output.WriteLine($"{(name.ToLowerInvariant() + ":").PadRight(15)}{value}");
                 }
 
                 output.Flush();
@@ -89,7 +102,7 @@ internal static class DemoCommand
             return Program.OutputFailed(Who, e);
         }
 
-        return code != 0 ? code : verified ? ExitCodes.Ok : ExitCodes.Failed;
+        return code != 0 ? code : verified && rim == predicted ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
     /// <summary>The token check as one line ("OK: …" or "FAIL: …"), against the platform the demo booted on.</summary>

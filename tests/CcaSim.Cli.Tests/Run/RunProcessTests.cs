@@ -115,7 +115,7 @@ public sealed class RunProcessTests : IDisposable
     }
 
     [Fact]
-    public void Demo_BootsHelloAsARealm_VerifiesItsTokenAndExitsZero()
+    public void Demo_BootsHelloAsARealm_PredictsItsRimVerifiesItsTokenAndExitsZero()
     {
         (int code, string output, string error) = CcasimProcess.Run("", "demo");
 
@@ -123,9 +123,10 @@ public sealed class RunProcessTests : IDisposable
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
         Assert.StartsWith("Hello from a CcaSim guest\nrunning in a realm\n", output, StringComparison.Ordinal);
         string rim = output.Split('\n').Single(l => l.StartsWith("RIM: ", StringComparison.Ordinal))[5..];
-        Assert.Contains("rim:   " + rim + "\n", output, StringComparison.Ordinal);
-        Assert.Contains("token: OK: ", output, StringComparison.Ordinal);
-        Assert.Contains("realm: hello.bin, 2 vCPUs", output, StringComparison.Ordinal);
-        Assert.Contains("exit:  0 (the guest powered off)", output, StringComparison.Ordinal);
+        Assert.Contains("predicted rim: " + rim + "\n", output, StringComparison.Ordinal);
+        Assert.Contains("booted rim:    " + rim + " (as predicted)\n", output, StringComparison.Ordinal);
+        Assert.Contains("token:         OK: ", output, StringComparison.Ordinal);
+        Assert.Contains("realm:         hello.bin, 2 vCPUs", output, StringComparison.Ordinal);
+        Assert.Contains("exit:          0 (the guest powered off)", output, StringComparison.Ordinal);
     }
 }
