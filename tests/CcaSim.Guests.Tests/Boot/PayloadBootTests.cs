@@ -15,12 +15,18 @@ public sealed class PayloadBootTests
         { "hello", false, 1 },
         { "rsi-selftest", true, 1 },
         { "ripas", true, 1 },
+
+        // Realm-only payloads in a normal VM: they find no RMM, say so and exit 0.
+        { "rsi-selftest", false, 1 },
+        { "ripas", false, 1 },
         { "exceptions", true, 1 },
         { "exceptions", false, 1 },
         { "smp", true, 4 },
         { "smp", false, 4 },
         { "irq-timer", true, 2 },
         { "irq-timer", false, 2 },
+        { "bench", true, 1 },
+        { "bench", false, 1 },
     };
 
     [Theory]
