@@ -129,4 +129,27 @@ public sealed class RunProcessTests : IDisposable
         Assert.Contains("realm:         hello.bin, 2 vCPUs", output, StringComparison.Ordinal);
         Assert.Contains("exit:          0 (the guest powered off)", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Run_WhenTheCpuEnginesLibraryCannotBeLoaded_SaysSoInOneLineAndExits4()
+    {
+        string hello = GuestFiles.Bin("hello");
+
+        var start = new System.Diagnostics.ProcessStartInfo(CcasimProcess.Dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "ccasim.dll"), "run", "-q", "-k", hello })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["CCASIM_UNICORN"] = "/nonexistent/libunicorn.so.2";
+        using var p = System.Diagnostics.Process.Start(start)!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        string error = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        (int code, string output) = (p.ExitCode, await stdout);
+
+        Assert.Equal(ExitCodes.VmNotBuilt, code);
+        Assert.Equal("", output);
+        Assert.Equal("ccasim run: CCASIM_UNICORN=/nonexistent/libunicorn.so.2: cannot load it as libunicorn.so.2\n", error);
+    }
 }
