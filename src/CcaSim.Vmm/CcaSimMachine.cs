@@ -1,4 +1,5 @@
 using CcaSim.Cpu.Engine;
+using CcaSim.Cpu.Unicorn;
 using CcaSim.Kvm;
 using CcaSim.Platform;
 using CcaSim.Rmm;
@@ -120,6 +121,11 @@ public sealed class CcaSimMachine : IDisposable
         try
         {
             return new UnicornEngine(platform.Clock);
+        }
+        catch (UnicornNotFoundException e)
+        {
+            // The binding already says which library it tried and how to get one: its message is the line.
+            throw new VmmException(e.Message, e);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
         {

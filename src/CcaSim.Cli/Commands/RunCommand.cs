@@ -141,12 +141,6 @@ internal static class RunCommand
             failure = OutputFiles.OneLine(e.Message);
             return new VmRunResult(VmOutcome.Failed, 1, "", failure, 0);
         }
-        catch (CcaSim.Cpu.Unicorn.UnicornNotFoundException e)
-        {
-            // The CPU engine's library is part of the installation, not of the input: one line saying how to get it.
-            failure = OutputFiles.OneLine(e.Message);
-            return new VmRunResult(VmOutcome.Failed, 1, "", failure, 0);
-        }
 
         using (machine)
         {
@@ -158,11 +152,6 @@ internal static class RunCommand
             {
                 // A refusal while running (e.g. an ioctl the VMM issues on a guest's request) ends the run, not the process.
                 return new VmRunResult(VmOutcome.Failed, 1, machine.Vm.Uart.Transcript, OutputFiles.OneLine(e.Message), 0);
-            }
-            catch (CcaSim.Cpu.Unicorn.UnicornNotFoundException e)
-            {
-                failure = OutputFiles.OneLine(e.Message);
-                return new VmRunResult(VmOutcome.Failed, 1, "", failure, 0);
             }
         }
     }
