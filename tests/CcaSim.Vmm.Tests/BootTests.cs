@@ -151,6 +151,28 @@ public class BootTests
         Assert.Contains("--max-instructions", run.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void MaxInstructions_StopsAGuestWhoseExceptionVectorFaultsForever(bool realm)
+    {
+        // movz x0, #0; br x0: the fetch at IPA 0 aborts, and so does every vector the abort is delivered to (VBAR_EL1
+        // is 0). Only the cost of each exception entry moves virtual time on, so this ends only if it is charged.
+        string image = Path.Combine(Path.GetTempPath(), $"ccasim-jump0-{Environment.ProcessId}-{realm}.bin");
+        File.WriteAllBytes(image, [0x00, 0x00, 0x80, 0xD2, 0x00, 0x00, 0x1F, 0xD6]);
+        try
+        {
+            VmRunResult run = Boot(realm, cpus: 1, maxInstructions: 100_000, kernel: image);
+
+            Assert.True(run.Outcome == VmOutcome.InstructionLimit, Describe(run));
+            Assert.Contains("--max-instructions", run.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(image);
+        }
+    }
+
     [Fact]
     public void Events_ReportPopulatesInGpaOrderUartMmioAndTheShutdown()
     {

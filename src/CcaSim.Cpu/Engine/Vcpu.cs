@@ -193,6 +193,7 @@ internal sealed unsafe partial class Vcpu : IDisposable
         if (_ctx.PendingException != RealmFault.None)
         {
             DeliverPending(_ctx.PendingException);
+            _clock.AddInstructions(VirtualClock.ExceptionEntryInstructions);
             _ctx.PendingException = RealmFault.None;
         }
 

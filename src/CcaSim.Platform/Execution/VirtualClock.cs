@@ -15,6 +15,13 @@ public sealed class VirtualClock
     /// <summary>Nominal guest speed: one instruction per nanosecond, so 16 instructions per counter tick.</summary>
     public const ulong InstructionsPerTick = 1_000_000_000 / CounterFrequency;
 
+    /// <summary>
+    /// What taking an exception on the owner's request (an injected SEA or UNDEF) costs, in instructions: about what
+    /// a core spends on exception entry. Without a cost, a guest whose vector faults again would take exceptions
+    /// forever at one instant of virtual time, so neither its time slice nor a run's instruction budget could end it.
+    /// </summary>
+    public const ulong ExceptionEntryInstructions = 64;
+
     /// <summary>Default time slice: 1 ms of virtual time (62,500 ticks, one million instructions).</summary>
     public const ulong DefaultSliceTicks = CounterFrequency / 1000;
 
