@@ -304,13 +304,20 @@ public sealed class KvmHost
 
     /// <summary>
     /// KVM_ENABLE_CAP on a VM fd (kvm_vm_ioctl_enable_cap): non-zero flags → -EINVAL; KVM_CAP_ARM_NISV_TO_USER turns
-    /// syndrome-less MMIO aborts into KVM_EXIT_ARM_NISV; every other capability → -EINVAL (none other is modelled).
+    /// syndrome-less MMIO aborts into KVM_EXIT_ARM_NISV; every other capability → -EINVAL, KVM_CAP_ARM_RMI included as
+    /// in v12 — unless the <see cref="KvmHostOptions.PreV12RealmConfig"/> compatibility option models the older
+    /// series' CONFIG_REALM sub-command (§2.20).
     /// </summary>
     public KvmResult EnableCap(int vmFd, in KvmEnableCap cap)
     {
         if (VmOf(vmFd) is not KvmVm vm)
         {
             return WrongFd(vmFd);
+        }
+
+        if (cap.Flags == 0 && Options.PreV12RealmConfig && cap.Cap == (uint)Options.CapabilityNumbers.ArmRmi)
+        {
+            return EnablePreV12RealmCap(vm, cap);
         }
 
         if (cap.Flags != 0 || cap.Cap != (uint)KvmCapability.ArmNisvToUser || vm.IsRealm)
@@ -320,6 +327,20 @@ public sealed class KvmHost
 
         vm.NisvToUser = true;
         return KvmResult.Success;
+    }
+
+    /// <summary>
+    /// kvm_realm_enable_cap of the v8–v11 series (§2.20): a VM that is not a realm → -EINVAL; args[0] selects the
+    /// sub-command, of which only CONFIG_REALM is modelled (the others → -EINVAL, as an unknown one answers there).
+    /// </summary>
+    private static KvmResult EnablePreV12RealmCap(KvmVm vm, in KvmEnableCap cap)
+    {
+        if (!vm.IsRealm || cap.Arg0 != KvmArmRmeSubCommand.ConfigRealm)
+        {
+            return Errno.EINVAL;
+        }
+
+        return vm.Realm!.Configure(cap.Arg1);
     }
 
     /// <summary>

@@ -42,4 +42,14 @@ public sealed record KvmHostOptions
 
     /// <summary>ICH_VTR_EL2.ListRegs + 1 of the host CPU: the list registers a normal VM's vCPU gets.</summary>
     public int GicListRegisters { get; init; } = 4;
+
+    /// <summary>
+    /// Compatibility option, off by default: model the v8–v11 series' <c>KVM_ENABLE_CAP(KVM_CAP_ARM_RMI,
+    /// args[0] = CONFIG_REALM, args[1] = &amp;struct arm_rme_config)</c> (kvm-realm-abi.md §2.20), through which a VMM
+    /// chose the realm's hash algorithm (SHA-256 / SHA-512) and personalisation value before the descriptor exists.
+    /// The v12 ABI this model follows has no such call: with the option off, KVM_ENABLE_CAP of KVM_CAP_ARM_RMI answers
+    /// -EINVAL as every unknown capability does, and every realm is SHA-256 with an all-zero RPV (§2.5, §2.9). Only
+    /// CONFIG_REALM is modelled (the other old sub-commands stay -EINVAL); FIDELITY.md lists the deviation.
+    /// </summary>
+    public bool PreV12RealmConfig { get; init; }
 }

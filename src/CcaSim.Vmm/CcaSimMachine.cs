@@ -18,7 +18,10 @@ public sealed record MachineOptions
     /// <summary>The RMM's build configuration (feature register 0, attestation platform); null: the reference build.</summary>
     public RmmConfig? Rmm { get; init; }
 
-    /// <summary>What the host kernel offers (KVM's limits); null: the defaults. Its Engine is replaced by the machine's.</summary>
+    /// <summary>
+    /// What the host kernel offers (KVM's limits); null: the defaults. Its Engine is replaced by the machine's, and its
+    /// PreV12RealmConfig by whether the VM needs it (<see cref="VmOptions.UsesPreV12RealmConfig"/>).
+    /// </summary>
     public KvmHostOptions? Kvm { get; init; }
 
     /// <summary>Where the UART's output goes: standard output unless set; null keeps it in the transcript only.</summary>
@@ -87,7 +90,10 @@ public sealed class CcaSimMachine : IDisposable
         try
         {
             rmm.Engine = engine;
-            var kvm = new KvmHost(platform, (options.Kvm ?? new KvmHostOptions()) with { Engine = engine });
+            // The pre-v12 CONFIG_REALM compatibility option is on exactly when the VM asks for SHA-512 or an RPV
+            // (kvm-realm-abi.md §2.20); every other VM sees the plain v12 ABI.
+            KvmHostOptions kvmOptions = (options.Kvm ?? new KvmHostOptions()) with { Engine = engine, PreV12RealmConfig = options.Vm.UsesPreV12RealmConfig };
+            var kvm = new KvmHost(platform, kvmOptions);
             int kvmFd = kvm.OpenDevKvm();
             vm = new Vm(kvm, kvmFd, plan, options.ConsoleOutput, () => platform.Clock.Now, options.Events);
             return new CcaSimMachine(options, plan, platform, rmm, engine, kvm, vm);

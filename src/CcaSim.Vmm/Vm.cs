@@ -228,6 +228,7 @@ public sealed class Vm : IDisposable
             ? $"KVM_CREATE_VM(realm, {Layout.IpaBits} IPA bits) — does the host's RMM offer realms of that size?"
             : $"KVM_CREATE_VM({Layout.IpaBits} IPA bits)");
         _scratch = (ulong)Ok(_kvm.Process.Mmap(4096), "mmap(scratch)");
+        ConfigureRealm(options);
         CreateGic();
         for (int i = 0; i < options.Cpus; i++)
         {
@@ -255,6 +256,48 @@ public sealed class Vm : IDisposable
         for (int x = 1; x <= 3; x++)
         {
             SetReg(0, ArmRegisterId.X(x), 0);
+        }
+    }
+
+    /// <summary>
+    /// SHA-512 and a personalisation value through the pre-v12 KVM_ENABLE_CAP(KVM_CAP_ARM_RMI, CONFIG_REALM) right
+    /// after KVM_CREATE_VM, before anything can create the descriptor (kvm-realm-abi.md §2.20; kvmtool's
+    /// realm_configure_hash_algo / realm_configure_rpv). Issued only for values v12 cannot give, so a default realm
+    /// makes exactly the v12 calls.
+    /// </summary>
+    private void ConfigureRealm(VmOptions options)
+    {
+        if (!options.UsesPreV12RealmConfig)
+        {
+            return;
+        }
+
+        if (options.MeasurementAlgorithm == MeasurementAlgorithm.Sha512)
+        {
+            ConfigRealm(KvmArmRmeConfig.ForHashAlgo(KvmArmRmeMeasurementAlgo.Sha512), "--measurement-algo sha512");
+        }
+
+        if (!string.IsNullOrEmpty(options.RealmPersonalisationValue))
+        {
+            ConfigRealm(KvmArmRmeConfig.ForRpv(options.PersonalisationValueBytes), "--realm-pv");
+        }
+    }
+
+    private void ConfigRealm(in KvmArmRmeConfig config, string option)
+    {
+        byte[] image = new byte[System.Runtime.CompilerServices.Unsafe.SizeOf<KvmArmRmeConfig>()];
+        UapiMarshal.Write(image, config);
+        if (!_kvm.Process.TryWrite(_scratch, image))
+        {
+            throw new VmmException("writing struct arm_rme_config into the VMM's scratch page failed");
+        }
+
+        var cap = new KvmEnableCap { Cap = (uint)_kvm.Options.CapabilityNumbers.ArmRmi, Arg0 = KvmArmRmeSubCommand.ConfigRealm, Arg1 = _scratch };
+        KvmResult result = _kvm.EnableCap(_vmFd, cap);
+        if (!result.IsSuccess)
+        {
+            // -EINVAL: the v12 ABI itself (compatibility option off), or an algorithm RMI_FEATURES(0) does not offer.
+            throw new VmmException($"{option}: KVM_ENABLE_CAP(KVM_CAP_ARM_RMI, CONFIG_REALM) failed: {result} (the pre-v12 compatibility option must be on and the RMM must offer the algorithm)");
         }
     }
 

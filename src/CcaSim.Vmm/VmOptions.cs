@@ -40,11 +40,39 @@ public sealed record VmOptions
     /// <summary>--realm: run the VM as a realm (guest_memfd-backed RAM, populated and measured).</summary>
     public bool Realm { get; init; }
 
-    /// <summary>--measurement-algo. The v12 KVM ABI always creates SHA-256 realms (§2.9), so SHA-512 is refused.</summary>
+    /// <summary>
+    /// --measurement-algo. The v12 KVM ABI always creates SHA-256 realms (§2.9); SHA-512 goes through the pre-v12
+    /// CONFIG_REALM compatibility option of the KVM model (<see cref="UsesPreV12RealmConfig"/>, §2.20).
+    /// </summary>
     public MeasurementAlgorithm MeasurementAlgorithm { get; init; } = MeasurementAlgorithm.Sha256;
 
-    /// <summary>--realm-pv: the personalisation value as kvmtool takes it (the string's bytes, zero padded to 64).</summary>
+    /// <summary>
+    /// --realm-pv: the personalisation value as kvmtool takes it (the string's bytes, zero padded to 64). Like
+    /// SHA-512, a non-empty one needs the pre-v12 CONFIG_REALM compatibility option (§2.20).
+    /// </summary>
     public string? RealmPersonalisationValue { get; init; }
+
+    /// <summary>The RPV bytes the realm gets: kvmtool's realm_configure_rpv copies the string's strlen bytes into a zeroed 64-byte field.</summary>
+    public byte[] PersonalisationValueBytes
+    {
+        get
+        {
+            byte[] rpv = new byte[64];
+            if (RealmPersonalisationValue is string value)
+            {
+                byte[] raw = System.Text.Encoding.UTF8.GetBytes(value);
+                raw.AsSpan(0, Math.Min(raw.Length, rpv.Length)).CopyTo(rpv);
+            }
+
+            return rpv;
+        }
+    }
+
+    /// <summary>
+    /// Whether this realm asks for what v12 cannot give (SHA-512 or a non-empty RPV), so the VMM issues the pre-v12
+    /// CONFIG_REALM and the composition root turns on <c>KvmHostOptions.PreV12RealmConfig</c>.
+    /// </summary>
+    public bool UsesPreV12RealmConfig => Realm && (MeasurementAlgorithm != MeasurementAlgorithm.Sha256 || !string.IsNullOrEmpty(RealmPersonalisationValue));
 
     /// <summary>--sve-vl: the SVE vector length in bits (a multiple of 128), or null for no SVE.</summary>
     public int? SveVectorLength { get; init; }
@@ -74,8 +102,8 @@ public sealed record VmOptions
     public ulong RamSize => (ulong)MemoryMiB << 20;
 
     /// <summary>
-    /// Checks the options that need no file: one line naming the bad option, or null. The v12 limits (no hash or
-    /// RPV choice) are checked here so that the CLI and embedders fail before anything is created.
+    /// Checks the options that need no file: one line naming the bad option, or null, so that the CLI and embedders
+    /// fail before anything is created.
     /// </summary>
     public string? Validate()
     {
@@ -109,19 +137,9 @@ public sealed record VmOptions
             return "--measurement-algo/--realm-pv: only a realm (--realm) has a measurement";
         }
 
-        if (MeasurementAlgorithm != MeasurementAlgorithm.Sha256)
+        if (RealmPersonalisationValue is not null && System.Text.Encoding.UTF8.GetByteCount(RealmPersonalisationValue) > 64)
         {
-            return "--measurement-algo sha512: the v12 KVM ABI creates every realm with SHA-256 (kvm-realm-abi.md §2.9); no ioctl selects another algorithm";
-        }
-
-        if (RealmPersonalisationValue is not null)
-        {
-            if (System.Text.Encoding.UTF8.GetByteCount(RealmPersonalisationValue) > 64)
-            {
-                return "--realm-pv: the personalisation value is at most 64 bytes";
-            }
-
-            return "--realm-pv: the v12 KVM ABI creates every realm with an all-zero personalisation value (kvm-realm-abi.md §2.9); no ioctl sets it";
+            return $"--realm-pv: the personalisation value is at most 64 bytes (this one is {System.Text.Encoding.UTF8.GetByteCount(RealmPersonalisationValue)})";
         }
 
         if (SveVectorLength is int vl && (vl < 128 || vl > 2048 || vl % 128 != 0))

@@ -9,19 +9,74 @@ public class MeasureCommandTests
     private static string Hello => Path.Combine(FindRoot(), ".build", "guests", "hello.bin");
 
     [Theory]
-    [InlineData(1, 16, null)]
-    [InlineData(2, 64, "console=ttyS0")]
-    public void Measure_PrintsTheRimTheRmmMeasuresWhenTheRealmBoots(int cpus, int memoryMiB, string? bootargs)
+    [InlineData(1, 16, null, "sha256", null)]
+    [InlineData(2, 64, "console=ttyS0", "sha512", null)]
+    [InlineData(1, 32, null, "sha512", "tenant-1")]
+    [InlineData(2, 16, null, "sha256", "tenant-2")]
+    public void Measure_PrintsTheRimTheRmmMeasuresWhenTheRealmBoots(int cpus, int memoryMiB, string? bootargs, string algorithm, string? rpv)
     {
-        string[] args = ["measure", "-k", Hello, "-c", $"{cpus}", "-m", $"{memoryMiB}", .. bootargs is null ? Array.Empty<string>() : ["-p", bootargs]];
+        string[] args = ["measure", "-k", Hello, "-c", $"{cpus}", "-m", $"{memoryMiB}", "--measurement-algo", algorithm, .. bootargs is null ? Array.Empty<string>() : ["-p", bootargs], .. rpv is null ? Array.Empty<string>() : ["--realm-pv", rpv]];
 
         (int exit, string output, string error) = CcasimProcess.Run("", args);
-        VmRunResult run = Boot(new VmOptions { Kernel = Hello, Realm = true, Cpus = cpus, MemoryMiB = memoryMiB, Params = bootargs, MaxInstructions = 500_000_000 });
+        VmRunResult run = Boot(new VmOptions
+        {
+            Kernel = Hello,
+            Realm = true,
+            Cpus = cpus,
+            MemoryMiB = memoryMiB,
+            Params = bootargs,
+            MeasurementAlgorithm = algorithm == "sha512" ? MeasurementAlgorithm.Sha512 : MeasurementAlgorithm.Sha256,
+            RealmPersonalisationValue = rpv,
+            MaxInstructions = 500_000_000,
+        });
+        byte[] expectedRpv = new byte[64];
+        System.Text.Encoding.UTF8.GetBytes(rpv ?? "").CopyTo(expectedRpv, 0);
+        string claim = algorithm == "sha512" ? "sha-512" : "sha-256";
 
         Assert.Equal(0, exit);
         Assert.Equal("", error);
         Assert.StartsWith(Line(run.Transcript, "RIM: ") + "\n", output, StringComparison.Ordinal);
-        Assert.Contains("  hash algorithm (44236):            sha-256\n", output, StringComparison.Ordinal);
+        Assert.Equal(algorithm == "sha512" ? 128 : 64, Line(run.Transcript, "RIM: ").Length - "RIM: ".Length);
+        Assert.Contains($"  hash algorithm (44236):            {claim}\n", output, StringComparison.Ordinal);
+        Assert.Contains($"  personalization value (44235):     {Convert.ToHexStringLower(expectedRpv)}\n", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MeasureJson_WithSha512AndAnRpv_IsAcceptedByVerifyForTheTokenCcasimRunWrites()
+    {
+        string dir = Directory.CreateTempSubdirectory("ccasim-measure-").FullName;
+        string references = Path.Combine(dir, "hello.rv.json");
+        string token = Path.Combine(dir, "hello.cbor");
+        string[] realm = ["-k", Hello, "-c", "2", "-m", "32", "--measurement-algo", "sha512", "--realm-pv", "tenant-9"];
+        (int exit, string json, string error) = CcasimProcess.Run("", ["measure", .. realm, "--json"]);
+        File.WriteAllText(references, json);
+        (int ran, _, string runError) = CcasimProcess.Run("", ["run", "--realm", .. realm, "--token-out", token, "--max-instructions", "500000000", "--quiet"]);
+
+        (int verified, string report, string verifyError) = CcasimProcess.Run("", "verify", token, "--rim", references);
+
+        Assert.Equal(0, exit);
+        Assert.Equal("", error);
+        Assert.True(ran == 0, runError);
+        Assert.Contains("\"hash_algorithm\": \"sha-512\"", json, StringComparison.Ordinal);
+        Assert.Contains($"\"personalization_value\": \"{Convert.ToHexStringLower("tenant-9"u8)}{new string('0', 112)}\"", json, StringComparison.Ordinal);
+        Assert.True(verified == 0, report + verifyError);
+        Assert.StartsWith("OK ", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MeasureJson_WithAnotherRpv_IsRejectedByVerifyNamingThePersonalizationValue()
+    {
+        string dir = Directory.CreateTempSubdirectory("ccasim-measure-").FullName;
+        string references = Path.Combine(dir, "other.rv.json");
+        string token = Path.Combine(dir, "hello.cbor");
+        File.WriteAllText(references, CcasimProcess.Run("", "measure", "-k", Hello, "-m", "16", "--realm-pv", "expected", "--json").Out);
+        File.WriteAllBytes(token, Token(Boot(new VmOptions { Kernel = Hello, Realm = true, MemoryMiB = 16, RealmPersonalisationValue = "actual", MaxInstructions = 500_000_000 }).Transcript));
+
+        (int verified, string report, _) = CcasimProcess.Run("", "verify", token, "--rim", references);
+
+        Assert.Equal(1, verified);
+        Assert.Contains("FAIL ExpectedPersonalizationValue", report, StringComparison.Ordinal);
+        Assert.DoesNotContain("FAIL ExpectedInitialMeasurement", report, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -59,13 +114,13 @@ public class MeasureCommandTests
     }
 
     [Theory]
-    [InlineData("--measurement-algo sha512", "ccasim measure: --measurement-algo sha512: the v12 KVM ABI creates every realm with SHA-256")]
-    [InlineData("--realm-pv abc", "ccasim measure: --realm-pv: the v12 KVM ABI creates every realm with an all-zero personalisation value")]
+    [InlineData("--measurement-algo sha512 --feature-register0 0x281fc104130", "ccasim measure: --measurement-algo sha512: the RMM does not offer it (RMI_FEATURES HASH_SHA_512 is 0)")]
+    [InlineData("--realm-pv 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdefX", "ccasim measure: --realm-pv: the personalisation value is at most 64 bytes (this one is 65)")]
     [InlineData("--measurement-algo md5", "ccasim measure: --measurement-algo 'md5' is not sha256 or sha512")]
     [InlineData("-m 0", "ccasim measure: --mem 0: RAM must be between 1 MiB and 1 TiB")]
     [InlineData("--sve-vl 256", "ccasim measure: --sve-vl 256: the RMM offers realms no SVE")]
     [InlineData("--feature-register0 zz", "ccasim measure: --feature-register0 'zz': it is not a number")]
-    public void Measure_WithOptionsNoV12RealmHas_PrintsOneLineAndExits2(string options, string expected)
+    public void Measure_WithOptionsTheRealmCannotHave_PrintsOneLineAndExits2(string options, string expected)
     {
         (int exit, string output, string error) = CcasimProcess.Run("", ["measure", "-k", Hello, .. options.Split(' ')]);
 

@@ -163,13 +163,33 @@ public class LoaderTests
         { new VmOptions(), "--kernel" },
         { new VmOptions { Kernel = "k", Console = "virtio" }, "--console virtio" },
         { new VmOptions { Kernel = "k", Irqchip = "gicv2" }, "--irqchip gicv2" },
-        { new VmOptions { Kernel = "k", Realm = true, MeasurementAlgorithm = MeasurementAlgorithm.Sha512 }, "--measurement-algo sha512" },
-        { new VmOptions { Kernel = "k", Realm = true, RealmPersonalisationValue = "abc" }, "--realm-pv" },
+        { new VmOptions { Kernel = "k", Realm = true, RealmPersonalisationValue = new string('x', 65) }, "--realm-pv: the personalisation value is at most 64 bytes (this one is 65)" },
+        { new VmOptions { Kernel = "k", Realm = true, RealmPersonalisationValue = new string('\u00e9', 33) }, "--realm-pv: the personalisation value is at most 64 bytes (this one is 66)" },
         { new VmOptions { Kernel = "k", RealmPersonalisationValue = "abc" }, "only a realm" },
+        { new VmOptions { Kernel = "k", MeasurementAlgorithm = MeasurementAlgorithm.Sha512 }, "only a realm" },
         { new VmOptions { Kernel = "k", SveVectorLength = 100 }, "--sve-vl 100" },
         { new VmOptions { Kernel = "k", Realm = true, PmuCounters = 32 }, "--pmu-counters 32" },
         { new VmOptions { Kernel = "k", PmuCounters = 4 }, "only supported for realms" },
     };
+
+    [Theory]
+    [InlineData(null, MeasurementAlgorithm.Sha256, false)]
+    [InlineData("", MeasurementAlgorithm.Sha256, false)]
+    [InlineData("a", MeasurementAlgorithm.Sha256, true)]
+    [InlineData(null, MeasurementAlgorithm.Sha512, true)]
+    public void UsesPreV12RealmConfig_OnlyForWhatV12CannotGive(string? rpv, MeasurementAlgorithm algorithm, bool expected) =>
+        Assert.Equal(expected, new VmOptions { Kernel = "k", Realm = true, RealmPersonalisationValue = rpv, MeasurementAlgorithm = algorithm }.UsesPreV12RealmConfig);
+
+    [Fact]
+    public void PersonalisationValueBytes_AreTheStringsUtf8BytesZeroPaddedTo64()
+    {
+        byte[] expected = new byte[64];
+        "pv-\u00e9"u8.CopyTo(expected);
+
+        Assert.Equal(expected, new VmOptions { RealmPersonalisationValue = "pv-\u00e9" }.PersonalisationValueBytes);
+        Assert.Equal(new byte[64], new VmOptions().PersonalisationValueBytes);
+        Assert.Equal(Enumerable.Repeat((byte)'z', 64), new VmOptions { RealmPersonalisationValue = new string('z', 64) }.PersonalisationValueBytes);
+    }
 
     [Theory]
     [MemberData(nameof(BadOptions))]

@@ -28,8 +28,8 @@ internal static class MeasureCommand
         var cpus = CliOptions.Int("--cpus", "Number of vCPUs (default 1).", 1);
         cpus.Aliases.Add("-c");
         var realm = new Option<bool>("--realm") { Description = "Accepted for symmetry with `ccasim run`: only a realm has a measurement, so it is implied." };
-        var algo = new Option<string>("--measurement-algo") { Description = "Realm measurement algorithm: sha256 or sha512 (the v12 ABI creates SHA-256 realms only).", DefaultValueFactory = _ => "sha256" };
-        var rpv = new Option<string?>("--realm-pv") { Description = "Realm personalisation value, as kvmtool takes it (the string's bytes, at most 64); the v12 ABI cannot set it." };
+        var algo = new Option<string>("--measurement-algo") { Description = "Realm measurement algorithm: sha256 or sha512 (sha512 uses the pre-v12 CONFIG_REALM compatibility option of the KVM model; v12 itself creates SHA-256 realms only).", DefaultValueFactory = _ => "sha256" };
+        var rpv = new Option<string?>("--realm-pv") { Description = "Realm personalisation value, as kvmtool takes it (the string's bytes, at most 64, zero padded); set through the pre-v12 CONFIG_REALM compatibility option, as v12 itself cannot." };
         var sveVl = CliOptions.Int("--sve-vl", "SVE vector length in bits (a multiple of 128); the RMM must offer SVE (--feature-register0).");
         sveVl.Aliases.Add("--sve-max-vl");
         var pmu = new Option<bool>("--pmu") { Description = "Give every vCPU a PMUv3 (the realm's PMU flag and counter count are measured)." };

@@ -225,8 +225,8 @@ internal sealed class VmCommandOptions
     private readonly Option<int> _mem = CliOptions.Int("--mem", $"RAM in MiB.", VmOptions.DefaultMemoryMiB);
     private readonly Option<int> _cpus = CliOptions.Int("--cpus", "Number of vCPUs.", 1);
     private readonly Option<bool> _realm = new("--realm") { Description = "Run the VM as a realm: guest_memfd-backed RAM, populated and measured by the RMM." };
-    private readonly Option<string> _algo = new("--measurement-algo") { Description = "Realm measurement algorithm: sha256 or sha512 (the v12 ABI creates SHA-256 realms only).", DefaultValueFactory = _ => "sha256" };
-    private readonly Option<string?> _rpv = new("--realm-pv") { Description = "Realm personalisation value, as kvmtool takes it (the string's bytes, at most 64); the v12 ABI cannot set it." };
+    private readonly Option<string> _algo = new("--measurement-algo") { Description = "Realm measurement algorithm: sha256 or sha512 (sha512 uses the pre-v12 CONFIG_REALM compatibility option of the KVM model; v12 itself creates SHA-256 realms only).", DefaultValueFactory = _ => "sha256" };
+    private readonly Option<string?> _rpv = new("--realm-pv") { Description = "Realm personalisation value, as kvmtool takes it (the string's bytes, at most 64, zero padded); set through the pre-v12 CONFIG_REALM compatibility option, as v12 itself cannot." };
     private readonly Option<int?> _sveVl = CliOptions.Int("--sve-vl", "SVE vector length in bits (a multiple of 128); the host needs SVE (--host-sve true).");
     private readonly Option<bool> _pmu = new("--pmu") { Description = "Give every vCPU a PMUv3 (and describe it in the device tree)." };
     private readonly Option<int?> _pmuCounters = CliOptions.Int("--pmu-counters", "Number of PMU event counters of a realm (PMCR_EL0.N); implies --pmu.");

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using CcaSim.Kvm.GuestMemfd;
 using CcaSim.Kvm.Host;
 using CcaSim.Kvm.Memslots;
@@ -38,6 +39,10 @@ public sealed class KvmRealm
     private readonly HashSet<GuestMemfdFile> _watchedFiles = new(ReferenceEqualityComparer.Instance);
 
     private readonly MemoryAttributes.MemoryAttributeStore _attributes;
+
+    /// <summary>RmiRealmParams.hash_algo and .rpv as the pre-v12 CONFIG_REALM left them (v12: always zero).</summary>
+    private readonly byte[] _rpv = new byte[KvmArmRmeConfigItem.RpvSize];
+    private ulong _hashAlgo;
 
     internal KvmRealm(KvmContext kvm, int ipaBits, MemslotTable memslots, MemoryAttributes.MemoryAttributeStore attributes)
     {
@@ -139,7 +144,10 @@ public sealed class KvmRealm
         WriteParam(p, RmiRealmParams.NumWps, (ulong)config.NumWps);
         WriteParam(p, RmiRealmParams.PmuNumCtrs, config.Pmu ? (ulong)config.PmuNumCtrs : 0);
 
-        // hash_algo 0 (SHA-256) and an all-zero RPV: v12 offers no way to choose either (§2.5).
+        // v12 leaves hash_algo 0 (SHA-256) and the RPV all-zero (§2.5); only the pre-v12 CONFIG_REALM compatibility
+        // option (§2.20) changes them, and only while the state was still NONE.
+        WriteParam(p, RmiRealmParams.HashAlgo, _hashAlgo);
+        _kvm.HostMemory.Write(p + (ulong)RmiRealmParams.Rpv, _rpv);
         WriteParam(p, RmiRealmParams.Vmid, (ulong)vmid);
         WriteParam(p, RmiRealmParams.RttBase, pgdPa);
         WriteParam(p, RmiRealmParams.RttLevelStart, (ulong)(long)StartLevel);
@@ -160,6 +168,52 @@ public sealed class KvmRealm
         AuxCount = aux.IsSuccess ? (int)aux.X1 : 0;
         State = RealmState.New;
         return KvmResult.Success;
+    }
+
+    /// <summary>
+    /// kvm_rme_config_realm of the v8–v11 series (kvm-realm-abi.md §2.20), reached only through the
+    /// <see cref="KvmHostOptions.PreV12RealmConfig"/> compatibility option, with the VM already known to be a realm:
+    /// a descriptor that exists (any state but NONE, kvm_realm_is_created) → -EBUSY; then copy_from_user of the
+    /// 260-byte arm_rme_config → -EFAULT; then by cfg: RPV copies the 64 bytes; HASH_ALGO (config_realm_hash_algo)
+    /// takes SHA-256 / SHA-512 only if RMI_FEATURES(0) offers it (HASH_SHA_256 bit 32, HASH_SHA_512 bit 33), any other
+    /// value → -EINVAL; any other cfg → -EINVAL. The values wait for <see cref="Create"/> to write the params page.
+    /// </summary>
+    internal KvmResult Configure(ulong userAddress)
+    {
+        if (State != RealmState.None)
+        {
+            return Errno.EBUSY;
+        }
+
+        Span<byte> raw = stackalloc byte[Unsafe.SizeOf<KvmArmRmeConfig>()];
+        if (!_kvm.Process.TryRead(userAddress, raw))
+        {
+            return Errno.EFAULT;
+        }
+
+        KvmArmRmeConfig config = UapiMarshal.Read<KvmArmRmeConfig>(raw).Value;
+        switch (config.Cfg)
+        {
+            case KvmArmRmeConfigItem.Rpv:
+                ((ReadOnlySpan<byte>)config.Union)[..KvmArmRmeConfigItem.RpvSize].CopyTo(_rpv);
+                return KvmResult.Success;
+            case KvmArmRmeConfigItem.HashAlgo:
+                int offeredBit = config.HashAlgo switch
+                {
+                    KvmArmRmeMeasurementAlgo.Sha256 => 32,
+                    KvmArmRmeMeasurementAlgo.Sha512 => 33,
+                    _ => -1,
+                };
+                if (offeredBit < 0 || (_kvm.FeatureRegister0 & (1UL << offeredBit)) == 0)
+                {
+                    return Errno.EINVAL;
+                }
+
+                _hashAlgo = config.HashAlgo;
+                return KvmResult.Success;
+            default:
+                return Errno.EINVAL;
+        }
     }
 
     private void UndoCreate(int vmid, ulong? paramsPage, ulong? rd, ulong? pgd, int delegated)

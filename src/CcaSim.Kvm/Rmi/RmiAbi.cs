@@ -63,6 +63,7 @@ public static class RmiRealmParams
     public const int NumWps = 0x020;
     public const int PmuNumCtrs = 0x028;
     public const int HashAlgo = 0x030;
+    public const int Rpv = 0x400;
     public const int Vmid = 0x800;
     public const int RttBase = 0x808;
     public const int RttLevelStart = 0x810;

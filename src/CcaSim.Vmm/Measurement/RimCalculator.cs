@@ -107,15 +107,17 @@ public static class RimCalculator
         byte[] digest = rim[..HashSize(algorithm)];
         string name = algorithm == MeasurementAlgorithm.Sha256 ? Attestation.ClaimValues.Sha256 : Attestation.ClaimValues.Sha512;
 
-        // v12 creates every realm with an all-zero RPV (kvm-realm-abi.md §2.5); TF-RMM hard-codes the RAK hash (44240).
-        var claims = new ExpectedRealmClaims(Attestation.ClaimValues.RealmProfile, name, digest, new byte[64], Attestation.ClaimValues.Sha256);
+        // The RPV is not measured (§8.1) but the token carries it (44235): all-zero unless --realm-pv set it through
+        // the pre-v12 CONFIG_REALM (kvm-realm-abi.md §2.20). TF-RMM hard-codes the RAK hash (44240).
+        var claims = new ExpectedRealmClaims(Attestation.ClaimValues.RealmProfile, name, digest, plan.Options.PersonalisationValueBytes, Attestation.ClaimValues.Sha256);
         return new RealmMeasurement(realmParams, digest, data, 1, ripas, claims);
     }
 
     /// <summary>
     /// The measured RmiRealmParams fields KVM writes (§2.5): num_bps / num_wps from the RMM's limits (KVM leaves
     /// ID_AA64DFR0_EL1 at its reset value), pmu_num_ctrs from PMCR_EL0.N (--pmu-counters, else the RMM's maximum),
-    /// sve_vl = VQ − 1, s2sz = the VM's IPA width, hash_algo SHA-256.
+    /// sve_vl = VQ − 1, s2sz = the VM's IPA width, hash_algo SHA-256 — or SHA-512 when --measurement-algo chose it
+    /// through the pre-v12 CONFIG_REALM (§2.20), which KVM refuses (-EINVAL) unless RMI_FEATURES(0) offers it.
     /// </summary>
     public static MeasuredRealmParams RealmParams(BootPlan plan, FeatureRegister0 features)
     {
@@ -145,6 +147,13 @@ public static class RimCalculator
             }
 
             sveVl = vq - 1;
+        }
+
+        bool offered = options.MeasurementAlgorithm == MeasurementAlgorithm.Sha256 ? features.HashSha256 : features.HashSha512;
+        if (!offered)
+        {
+            string algorithm = options.MeasurementAlgorithm == MeasurementAlgorithm.Sha256 ? "sha256" : "sha512";
+            throw new VmmException($"--measurement-algo {algorithm}: the RMM does not offer it (RMI_FEATURES HASH_{algorithm.ToUpperInvariant()[..3]}_{algorithm[3..]} is 0)");
         }
 
         if (plan.Layout.IpaBits > features.S2sz)

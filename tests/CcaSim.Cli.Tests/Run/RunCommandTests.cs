@@ -19,8 +19,8 @@ public sealed class RunCommandTests
         { ["-k", "{hello}", "--irqchip", "gicv2"], "--irqchip gicv2" },
         { ["-k", "{hello}", "--console", "virtio"], "--console virtio" },
         { ["-k", "{hello}", "--realm", "--measurement-algo", "md5"], "--measurement-algo 'md5' is not sha256 or sha512" },
-        { ["-k", "{hello}", "--realm", "--measurement-algo", "sha512"], "--measurement-algo sha512" },
-        { ["-k", "{hello}", "--realm", "--realm-pv", "abc"], "--realm-pv" },
+        { ["-k", "{hello}", "--realm", "--realm-pv", new string('p', 65)], "--realm-pv: the personalisation value is at most 64 bytes (this one is 65)" },
+        { ["-k", "{hello}", "--realm-pv", "abc"], "only a realm (--realm) has a measurement" },
         { ["-k", "{hello}", "--measurement-algo", "sha512"], "only a realm (--realm) has a measurement" },
         { ["-k", "{hello}", "--sve-vl", "100"], "--sve-vl 100" },
         { ["-k", "{hello}", "--pmu-counters", "3"], "--pmu-counters: only supported for realms" },
@@ -40,6 +40,22 @@ public sealed class RunCommandTests
         Assert.NotNull(problem);
         Assert.Contains(expected, problem, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', problem);
+    }
+
+    [Fact]
+    public void VmOptions_MeasurementAlgoAndRealmPv_MapOntoTheVm()
+    {
+        var command = new Command("run");
+        var vm = new VmCommandOptions();
+        vm.AddTo(command);
+        ParseResult parse = command.Parse(["-k", GuestFiles.Bin("hello"), "--realm", "--measurement-algo", "sha512", "--realm-pv", "tenant-7"]);
+
+        VmOptions? options = vm.Resolve(parse, out string? problem);
+
+        Assert.Null(problem);
+        Assert.NotNull(options);
+        Assert.Equal((MeasurementAlgorithm.Sha512, "tenant-7"), (options.MeasurementAlgorithm, options.RealmPersonalisationValue));
+        Assert.True(options.UsesPreV12RealmConfig);
     }
 
     [Fact]

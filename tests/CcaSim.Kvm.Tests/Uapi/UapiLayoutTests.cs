@@ -21,6 +21,19 @@ public sealed class UapiLayoutTests
     }
 
     [Fact]
+    public void ArmRmeConfig_Is260Bytes_WithTheUnionAfterTheCfgWord()
+    {
+        KvmArmRmeConfig s = KvmArmRmeConfig.ForHashAlgo(KvmArmRmeMeasurementAlgo.Sha512);
+        byte[] image = new byte[260];
+        Assert.True(UapiMarshal.Write(image, KvmArmRmeConfig.ForRpv("ab"u8)).IsSuccess);
+
+        Assert.Equal(260, Unsafe.SizeOf<KvmArmRmeConfig>());
+        Assert.Equal(4, Offset(ref s, ref s.Union));
+        Assert.Equal(1u, s.HashAlgo);
+        Assert.Equal(new byte[] { 0, 0, 0, 0, (byte)'a', (byte)'b', 0 }, image[..7]);
+    }
+
+    [Fact]
     public void Populate_Is32Bytes_WithSpecOffsets()
     {
         KvmArmRmiPopulate s = default;
