@@ -2,6 +2,7 @@ using CcaSim.Cpu.Engine;
 using CcaSim.Cpu.Unicorn;
 using CcaSim.Kvm;
 using CcaSim.Platform;
+using CcaSim.Platform.Execution;
 using CcaSim.Rmm;
 
 namespace CcaSim.Vmm;
@@ -29,6 +30,13 @@ public sealed record MachineOptions
 
     /// <summary>Sees every VMM event (populates, exits, MMIO, RIPAS changes, system events), for traces.</summary>
     public Action<VmmEvent>? Events { get; init; }
+
+    /// <summary>
+    /// Wraps the machine's CPU engine before the RMM and KVM get it; null: they get the engine itself. A measuring
+    /// hook, used by the bench to hide the engine's inline SMC fast path: it is called once, after the platform, the RMM
+    /// and the engine exist and before KVM and the VM are created. The machine still disposes the engine it made.
+    /// </summary>
+    public Func<IRealmEngine, IRealmEngine>? WrapEngine { get; init; }
 
     /// <summary>The platform memory a VM of <paramref name="ramSize"/> bytes gets by default: its RAM twice over plus 256 MiB.</summary>
     public static ulong DefaultPlatformMemory(ulong ramSize) => Math.Max(512UL << 20, (2 * ramSize) + (256UL << 20));
@@ -89,10 +97,11 @@ public sealed class CcaSimMachine : IDisposable
         Vm? vm = null;
         try
         {
-            rmm.Engine = engine;
+            IRealmEngine seen = options.WrapEngine?.Invoke(engine) ?? engine;
+            rmm.Engine = seen;
             // The pre-v12 CONFIG_REALM compatibility option is on exactly when the VM asks for SHA-512 or an RPV
             // (kvm-realm-abi.md §2.20); every other VM sees the plain v12 ABI.
-            KvmHostOptions kvmOptions = (options.Kvm ?? new KvmHostOptions()) with { Engine = engine, PreV12RealmConfig = options.Vm.UsesPreV12RealmConfig };
+            KvmHostOptions kvmOptions = (options.Kvm ?? new KvmHostOptions()) with { Engine = seen, PreV12RealmConfig = options.Vm.UsesPreV12RealmConfig };
             var kvm = new KvmHost(platform, kvmOptions);
             int kvmFd = kvm.OpenDevKvm();
             vm = new Vm(kvm, kvmFd, plan, options.ConsoleOutput, () => platform.Clock.Now, options.Events);

@@ -1,3 +1,5 @@
+using CcaSim.Platform.Execution;
+
 namespace CcaSim.Vmm.Tests;
 
 /// <summary>The payloads of guests/ booted end to end through <see cref="CcaSimMachine"/>: platform, RMM, Unicorn, KVM, VMM.</summary>
@@ -187,6 +189,51 @@ public class BootTests
         Assert.Contains(events, e => e.Kind == VmmEventKind.Mmio && e.Detail == "uart" && e.IsWrite && e.Address == VmmLayout.UartBase);
         Assert.Equal(VmmEventKind.SystemEvent, events[^1].Kind);
         Assert.Equal("shutdown", events[^1].Detail);
+    }
+
+    [Fact]
+    public void WrapEngine_GetsTheMachinesEngineAndTheRealmRunsThroughTheWrapperWithTheSameTranscript()
+    {
+        IRealmEngine? wrapped = null;
+        CountingEngine? counting = null;
+        var options = new MachineOptions
+        {
+            Vm = new VmOptions { Kernel = TestFiles.Bin("rsi-selftest"), MemoryMiB = 32, Realm = true, MaxInstructions = 500_000_000 },
+            ConsoleOutput = null,
+        };
+        VmRunResult plain = CcaSimMachine.Run(options);
+
+        VmRunResult run;
+        using (CcaSimMachine machine = CcaSimMachine.Create(options with { WrapEngine = e => counting = new CountingEngine(wrapped = e) }))
+        {
+            Assert.Same(machine.Engine, wrapped);
+            run = machine.Run();
+        }
+
+        Assert.True(run.Outcome == VmOutcome.PoweredOff && run.ExitCode == 0, Describe(run));
+        Assert.True(counting!.Runs > 0);
+        // Without the fast-path overload every RSI call is an Smc event the RMM answers the same way.
+        Assert.Equal(plain.Transcript, run.Transcript);
+    }
+
+    /// <summary>An engine that forwards everything but the SMC fast path, counting the runs.</summary>
+    private sealed class CountingEngine(IRealmEngine inner) : IRealmEngine
+    {
+        public int Runs { get; private set; }
+
+        public RealmEvent Run(RealmVcpuContext context, IRealmMemory memory)
+        {
+            Runs++;
+            return inner.Run(context, memory);
+        }
+
+        public void Stage2Changed(IRealmMemory memory, ulong ipa, ulong size) => inner.Stage2Changed(memory, ipa, size);
+
+        public void Flush(RealmVcpuContext context) => inner.Flush(context);
+
+        public void Release(RealmVcpuContext context) => inner.Release(context);
+
+        public void Release(IRealmMemory memory) => inner.Release(memory);
     }
 
     [Fact]

@@ -16,7 +16,13 @@ namespace CcaSim.Cli.Commands;
 /// </summary>
 internal static class RunCommand
 {
-    public static Command Create()
+    public static Command Create() => Create(StandardStreams.OpenOutput);
+
+    /// <summary>
+    /// The command with the guest's standard output taken from <paramref name="openOutput"/>: in process, the payload
+    /// boot tests run exactly what a user types and read the UART from a stream of their own (the command disposes it).
+    /// </summary>
+    internal static Command Create(Func<Stream> openOutput)
     {
         var vm = new VmCommandOptions();
         var platform = new PlatformCommandOptions();
@@ -61,7 +67,7 @@ internal static class RunCommand
             BufferedStream output;
             try
             {
-                output = new BufferedStream(StandardStreams.OpenOutput(), 1 << 14);
+                output = new BufferedStream(openOutput(), 1 << 14);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
