@@ -68,6 +68,7 @@ transcript() {
         /^TOKEN-END/ && tokens > 1 { print "TOKEN: ... (" tokens - 1 " more lines)" }
         { print }'
 }
+echo "qemu-hello: warm-up runs (the first ./ccasim of a checkout builds the CLI first, up to ~1 min)" >&2
 transcripts=$(
     transcript "ccasim realm" "running in a realm" "${ccasim_realm[@]}"
     transcript "ccasim normal VM" "running in a normal VM" "${ccasim_normal[@]}"
