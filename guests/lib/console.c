@@ -3,10 +3,20 @@
 #include "atomic.h"
 #include "mmio.h"
 
+#ifdef GUEST_PLATFORM_QEMU_VIRT
+/* QEMU virt's PL011 (VIRT_UART): DR at +0, FR at +0x18 with TXFF = bit 5 (PL011 TRM DDI0183 §3.3.3). QEMU's
+ * model needs no baud or enable set-up before it transmits. */
+#define UART_BASE 0x09000000UL
+#define UART_FR 0x18
+#define UART_FR_TXFF 0x20
+#define UART_TX_BUSY(base) (mmio_read8((base) + UART_FR) & UART_FR_TXFF)
+#else
 /* kvmtool's 8250 (ARM_UART_MMIO_BASE): THR at +0, LSR at +5 with THRE = bit 5 (realm-platform.md §2.3). */
 #define UART_BASE 0x01000000UL
 #define UART_LSR 5
 #define UART_LSR_THRE 0x20
+#define UART_TX_BUSY(base) (!(mmio_read8((base) + UART_LSR) & UART_LSR_THRE))
+#endif
 
 static u64 uart_base;
 static bool uart_ready;
@@ -23,7 +33,7 @@ void uart_putc(char c)
      * in a realm the protected-half address is not emulated MMIO and would abort. */
     if (!uart_ready)
         return;
-    while (!(mmio_read8(uart_base + UART_LSR) & UART_LSR_THRE))
+    while (UART_TX_BUSY(uart_base))
         ;
     mmio_write8(uart_base, (u8)c);
 }

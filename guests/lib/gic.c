@@ -28,14 +28,14 @@ static u64 redist(unsigned cpu)
 {
     if (cpu < MAX_CPUS && redist_base[cpu] == 0) {
         for (unsigned k = 1; k <= MAX_CPUS; k++) {
-            u64 rd = (GIC_DIST_BASE - k * GIC_REDIST_STRIDE) | mmio_alias;
+            u64 rd = GIC_REDIST_FRAME(k) | mmio_alias;
             if (mmio_read32(rd + GICR_TYPER_AFFINITY) == cpu) {
                 redist_base[cpu] = rd;
                 break;
             }
         }
     }
-    return cpu < MAX_CPUS && redist_base[cpu] ? redist_base[cpu] : (GIC_DIST_BASE - (cpu + 1) * GIC_REDIST_STRIDE) | mmio_alias;
+    return cpu < MAX_CPUS && redist_base[cpu] ? redist_base[cpu] : GIC_REDIST_FRAME(cpu + 1) | mmio_alias;
 }
 static u64 sgi_frame(unsigned cpu) { return redist(cpu) + GIC_SGI_FRAME; }
 

@@ -6,8 +6,17 @@
 
 #include "types.h"
 
-#define GIC_DIST_BASE 0x3FFF0000UL
 #define GIC_REDIST_STRIDE 0x20000UL
+#ifdef GUEST_PLATFORM_QEMU_VIRT
+/* QEMU virt (gic-version=3): distributor at 0x0800_0000, the redistributors ascending from 0x080A_0000. */
+#define GIC_DIST_BASE 0x08000000UL
+#define GIC_REDIST_BASE 0x080A0000UL
+#define GIC_REDIST_FRAME(k) (GIC_REDIST_BASE + ((k) - 1) * GIC_REDIST_STRIDE)
+#else
+#define GIC_DIST_BASE 0x3FFF0000UL
+/* The k-th redistributor frame (k = 1..), walking down from the distributor. */
+#define GIC_REDIST_FRAME(k) (GIC_DIST_BASE - (k) * GIC_REDIST_STRIDE)
+#endif
 #define GIC_SGI_FRAME 0x10000UL
 #define GIC_SPURIOUS 1023
 #define GIC_PPI_VTIMER 27 /* PPI 11: EL1 virtual timer (kvmtool's arm,armv8-timer interrupts) */

@@ -18,8 +18,14 @@ typedef int64_t s64;
 #define NORETURN __attribute__((noreturn))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Guest memory layout (realm-platform.md §2.3). */
+/* Guest memory layout: kvmtool's (realm-platform.md §2.3), or QEMU virt's (RAM at 0x4000_0000, the image at
+ * RAM + TEXT_OFFSET from its arm64 Image header) in the `make qemu` variant. */
+#ifdef GUEST_PLATFORM_QEMU_VIRT
+#define RAM_BASE 0x40000000UL
+#define LOAD_ADDR 0x40080000UL
+#else
 #define RAM_BASE 0x80000000UL
 #define LOAD_ADDR 0x80080000UL
+#endif
 
 #endif
