@@ -48,6 +48,9 @@ public sealed record VmRunResult(VmOutcome Outcome, int ExitCode, string Transcr
 /// </summary>
 public sealed class Vm : IDisposable
 {
+    /// <summary>The most one KVM_ARM_RMI_POPULATE asks for: 2 MiB.</summary>
+    public const ulong PopulateStep = 2UL << 20;
+
     private const ulong SmcccNotSupported = ulong.MaxValue;
 
     private readonly KvmHost _kvm;
@@ -384,7 +387,11 @@ public sealed class Vm : IDisposable
         }
     }
 
-    /// <summary>KVM_ARM_RMI_POPULATE, measured, advancing by the returned byte count until done (v12, §2.6).</summary>
+    /// <summary>
+    /// KVM_ARM_RMI_POPULATE, measured, in steps of at most <see cref="PopulateStep"/> bytes, advancing by the returned
+    /// byte count until done (v12, §2.6). Steps keep each ioctl short and let a VMM show progress, as later kvmtool
+    /// populates in steps; the RIM does not depend on them, since the RMM measures granule by granule in GPA order.
+    /// </summary>
     private void Populate(LoadedRegion region)
     {
         ulong gpa = region.Address;
@@ -392,15 +399,18 @@ public sealed class Vm : IDisposable
         Raise(new VmmEvent(VmmEventKind.Populate, 0, _virtualTime(), gpa, size, Detail: region.Name));
         while (size > 0)
         {
-            var args = new KvmArmRmiPopulate { Base = gpa, Size = size, SourceUaddr = _ram + (gpa - VmmLayout.RamBase), Flags = KvmArmRmiPopulateFlags.Measure };
+            ulong step = Math.Min(size, PopulateStep);
+            var args = new KvmArmRmiPopulate { Base = gpa, Size = step, SourceUaddr = _ram + (gpa - VmmLayout.RamBase), Flags = KvmArmRmiPopulateFlags.Measure };
             KvmResult r = _kvm.ArmRmiPopulate(_vmFd, args);
             if (r.ReturnValue <= 0)
             {
-                throw new VmmException($"KVM_ARM_RMI_POPULATE of the {region.Name} at 0x{gpa:x} (0x{size:x} bytes) failed: {r}");
+                throw new VmmException($"KVM_ARM_RMI_POPULATE of the {region.Name} at 0x{gpa:x} (0x{step:x} bytes) failed: {r}");
             }
 
-            gpa += (ulong)r.ReturnValue;
-            size -= Math.Min(size, (ulong)r.ReturnValue);
+            ulong done = Math.Min(step, (ulong)r.ReturnValue);
+            Raise(new VmmEvent(VmmEventKind.Populated, 0, _virtualTime(), gpa, done, Detail: region.Name));
+            gpa += done;
+            size -= done;
         }
     }
 

@@ -3,8 +3,11 @@ namespace CcaSim.Vmm;
 /// <summary>What a <see cref="VmmEvent"/> reports.</summary>
 public enum VmmEventKind
 {
-    /// <summary>KVM_ARM_RMI_POPULATE of one region (Address, Size).</summary>
+    /// <summary>A region is about to be populated (Address, Size; Detail = kernel/initrd/dtb).</summary>
     Populate,
+
+    /// <summary>One KVM_ARM_RMI_POPULATE of a region completed (Address and Size of that step; Detail = the region), for progress displays.</summary>
+    Populated,
 
     /// <summary>A KVM_RUN ended (Detail = the exit reason, or "EINTR" at the end of a time slice).</summary>
     Exit,

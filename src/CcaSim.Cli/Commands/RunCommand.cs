@@ -86,7 +86,8 @@ internal static class RunCommand
                 VmRunResult result;
                 try
                 {
-                    result = Boot(machineOptions, out string? failure);
+                    bool progress = PopulateProgress.ShouldShow(isQuiet, !System.Console.IsErrorRedirected, options, PopulateProgress.ImageBytes(options));
+                    result = Boot(machineOptions, out string? failure, progress);
                     if (failure is not null)
                     {
                         Program.ReportError($"{Who}: {failure}");
@@ -133,14 +134,19 @@ internal static class RunCommand
         return command;
     }
 
-    /// <summary>Creates the machine and runs it; a configuration or image the VMM refuses is <paramref name="failure"/>.</summary>
-    internal static VmRunResult Boot(MachineOptions options, out string? failure)
+    /// <summary>
+    /// Creates the machine (under a progress display on standard error if <paramref name="progress"/>) and runs it; a
+    /// configuration or image the VMM refuses is <paramref name="failure"/>.
+    /// </summary>
+    internal static VmRunResult Boot(MachineOptions options, out string? failure, bool progress = false)
     {
         failure = null;
         CcaSimMachine machine;
         try
         {
-            machine = CcaSimMachine.Create(options);
+            machine = progress
+                ? PopulateProgress.Show(PopulateProgress.StandardError(), PopulateProgress.ImageBytes(options.Vm), step => CcaSimMachine.Create(options with { Events = options.Events + step }))
+                : CcaSimMachine.Create(options);
         }
         catch (VmmException e)
         {

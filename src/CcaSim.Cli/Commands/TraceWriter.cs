@@ -120,6 +120,11 @@ internal sealed class TraceWriter : IDisposable
 
     private void Write(VmmEvent e)
     {
+        if (e.Kind == VmmEventKind.Populated)
+        {
+            return; // the populate instant already says what and where; steps are for progress displays
+        }
+
         int track = e.Kind == VmmEventKind.Populate ? PopulateTrack : e.Vcpu;
         if (_named.Add(track))
         {

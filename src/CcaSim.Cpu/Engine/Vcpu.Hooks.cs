@@ -186,8 +186,9 @@ internal sealed unsafe partial class Vcpu
 
                 Deliver(esr, far, true, pc);
                 // An abort whose vector faults again loops inside Unicorn without running a block, so the BLOCK hook
-                // never sees the deadline: count the exception entry as an instruction and stop here at the deadline.
-                if (++_counter->Executed >= _budget)
+                // never sees the deadline: charge the exception entry and stop here at the deadline.
+                _counter->Executed += VirtualClock.ExceptionEntryInstructions;
+                if (_counter->Executed >= _budget)
                 {
                     _deadlineStop = true;
                     _ = Native.uc_emu_stop(_uc);

@@ -193,7 +193,7 @@ internal sealed unsafe partial class Vcpu : IDisposable
         if (_ctx.PendingException != RealmFault.None)
         {
             DeliverPending(_ctx.PendingException);
-            _clock.AddInstructions(VirtualClock.ExceptionEntryInstructions);
+            _counter->Executed += VirtualClock.ExceptionEntryInstructions; // see ExceptionEntryInstructions: no livelock at one instant
             _ctx.PendingException = RealmFault.None;
         }
 
