@@ -210,7 +210,8 @@ internal sealed unsafe partial class Vcpu
     /// <summary>An abort or UNDEF the engine delivers to the guest's own vector: the syndrome, FAR and the instruction that faulted.</summary>
     private void TraceGuestException(ulong esr, ulong far, ulong pc)
     {
-        if (_trace?.Sink is not { } sink)
+        // The engine's own entry path (the ERET trampoline, the §10 gate) is not the guest's fault.
+        if (_trace?.Sink is not { } sink || _trampolineRun || _gatePending || (pc & PageMask) == TrampolinePage)
         {
             return;
         }

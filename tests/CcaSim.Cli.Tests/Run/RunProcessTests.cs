@@ -95,7 +95,7 @@ public sealed class RunProcessTests : IDisposable
         Assert.Contains("vCPU 1", tracks);
         Assert.Contains(events, e => e.GetProperty("name").GetString() == "populate kernel" && e.GetProperty("args").GetProperty("address").GetString() == "0x80080000");
         Assert.Contains(events, e => e.GetProperty("name").GetString() == "MMIO write uart");
-        System.Text.Json.JsonElement last = events.Last(e => e.GetProperty("ph").GetString() == "X");
+        System.Text.Json.JsonElement last = events.Last(e => e.GetProperty("ph").GetString() == "X" && e.GetProperty("name").GetString()!.StartsWith("KVM_RUN", StringComparison.Ordinal));
         Assert.Equal("SystemEvent", last.GetProperty("args").GetProperty("exit").GetString());
         double[] times = [.. events.Where(e => e.TryGetProperty("ts", out _)).Select(e => e.GetProperty("ts").GetDouble())];
         Assert.Equal(times.Order(), times);
