@@ -11,10 +11,12 @@ using CcaSim.Vmm;
 namespace CcaSim.Cli.Commands;
 
 /// <summary>
-/// <c>run --trace FILE</c>: the VMM's events as Chrome trace-event JSON (the format Perfetto and chrome://tracing
-/// open), on the virtual time line: one track per vCPU, each KVM_RUN a slice ending in its exit reason, MMIO, RIPAS
-/// changes, hypercalls and system events as instants, populates on a track of their own. Written as the run goes,
-/// with Utf8JsonWriter (no reflection). A write that fails stops the trace, not the run; <see cref="Problem"/> says why.
+/// <c>run --trace FILE</c>: the run as Chrome trace-event JSON (the format Perfetto and chrome://tracing open), on the
+/// virtual time line. The VMM's events (MachineOptions.Events: each KVM_RUN a slice ending in its exit reason, MMIO,
+/// RIPAS changes, hypercalls, system events, populates on a track of their own) and the platform's trace port
+/// (MachineOptions.Trace: RMI calls on a host track; REC and guest runs, RSI/PSCI calls, interrupts, timer PPIs and
+/// guest faults on the vCPU tracks) go through one buffer per KVM_RUN, written sorted by start time with
+/// Utf8JsonWriter (no reflection). A write that fails stops the trace, not the run; <see cref="Problem"/> says why.
 /// </summary>
 internal sealed class TraceWriter : ITraceSink, IDisposable
 {
