@@ -6,8 +6,10 @@ set -euo pipefail
 
 # Debian packages the project needs at build or run time: the AArch64 cross toolchain that builds the guest
 # payloads in guests/ (gcc, binutils and objcopy for aarch64-linux-gnu) and make, which drives that build; and
-# dtc (device-tree-compiler), with which the VMM tests decompile the device trees the VMM generates.
-APT_PACKAGES=(gcc-aarch64-linux-gnu make device-tree-compiler)
+# dtc (device-tree-compiler), with which the VMM tests decompile the device trees the VMM generates; and
+# libcapstone4, the disassembler `ccasim run --trace` shows faulting instructions with (loaded at run time; without
+# it the trace carries the instruction word only, and the disassembler's tests fail).
+APT_PACKAGES=(gcc-aarch64-linux-gnu make device-tree-compiler libcapstone4)
 # The NativeAOT toolchain for ./ccasim: clang drives the native link (it brings libc6-dev and binutils, whose
 # objcopy strips the symbols). Nothing else: the SDK's NativeAOT packages (restored from NuGet) carry their own
 # zlib, brotli and runtime libraries, and libcrypto is loaded at run time. Optional: where it cannot be installed,

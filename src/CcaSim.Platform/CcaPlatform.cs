@@ -1,6 +1,7 @@
 using CcaSim.Platform.Execution;
 using CcaSim.Platform.Memory;
 using CcaSim.Platform.Monitor;
+using CcaSim.Platform.Tracing;
 
 namespace CcaSim.Platform;
 
@@ -53,7 +54,8 @@ public sealed class CcaPlatform
             }
         }
 
-        Monitor = new SecureMonitor(Memory, Gpt);
+        Trace = new TracePort(Clock);
+        Monitor = new SecureMonitor(Memory, Gpt, Trace);
         HostMemory = new MemoryAccessor(Memory, Gpt, AccessWorld.NonSecure);
     }
 
@@ -67,6 +69,9 @@ public sealed class CcaPlatform
 
     /// <summary>The machine's virtual time: the system counter and the host scheduler's time slice.</summary>
     public VirtualClock Clock { get; } = new();
+
+    /// <summary>The trace port every layer emits to (the monitor, the RMM, the CPU engine, KVM); off until a sink is set.</summary>
+    public TracePort Trace { get; }
 
     /// <summary>Physical interrupt lines of the PE that runs realms.</summary>
     public PhysicalInterrupts Interrupts { get; } = new();

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using CcaSim.Platform.Execution;
 using CcaSim.Platform.Memory;
 using CcaSim.Platform.Monitor;
+using CcaSim.Platform.Tracing;
 using CcaSim.Rmm.Granules;
 using CcaSim.Rmm.Realms;
 using CcaSim.Rmm.Recs;
@@ -29,6 +30,7 @@ public sealed partial class RealmManagementMonitor : ISmcHandler
     private int _vmidsAllocated;
     private readonly Func<ulong, RttTable> _tableAt;
     private readonly PhysicalInterrupts _interrupts;
+    private readonly TracePort _trace;
 
     private RealmManagementMonitor(SecureMonitor monitor, RmmConfig config, PhysicalInterrupts interrupts)
     {
@@ -37,6 +39,7 @@ public sealed partial class RealmManagementMonitor : ISmcHandler
         FeatureRegister0Value = config.Features.Pack();
         _el3 = monitor.RegisterRmm(this);
         _memory = _el3.Memory;
+        _trace = _el3.Trace;
         _granules = new GranuleTable(_memory.Memory);
         _vmidInUse = new bool[1 << config.VmidBits];
         _tableAt = pa => (RttTable)_granules.OwnerOf(pa)!;

@@ -38,6 +38,12 @@ public sealed record MachineOptions
     /// </summary>
     public Func<IRealmEngine, IRealmEngine>? WrapEngine { get; init; }
 
+    /// <summary>
+    /// Sees what happens below the VMM, through the platform's trace port: RMI calls, REC runs, RSI and PSCI calls,
+    /// engine runs with instruction counts, interrupts, timer events, guest faults. Null (the default): tracing is off.
+    /// </summary>
+    public Platform.Tracing.ITraceSink? Trace { get; init; }
+
     /// <summary>The platform memory a VM of <paramref name="ramSize"/> bytes gets by default: its RAM twice over plus 256 MiB.</summary>
     public static ulong DefaultPlatformMemory(ulong ramSize) => Math.Max(512UL << 20, (2 * ramSize) + (256UL << 20));
 }
@@ -92,6 +98,7 @@ public sealed class CcaSimMachine : IDisposable
         }
 
         var platform = new CcaPlatform(new PlatformOptions { MemorySize = options.PlatformMemorySize ?? MachineOptions.DefaultPlatformMemory(options.Vm.RamSize) });
+        platform.Trace.Sink = options.Trace;
         RealmManagementMonitor rmm = RealmManagementMonitor.Boot(platform.Monitor, config, platform.Interrupts);
         UnicornEngine engine = CreateEngine(platform);
         Vm? vm = null;
@@ -135,7 +142,7 @@ public sealed class CcaSimMachine : IDisposable
     {
         try
         {
-            return new UnicornEngine(platform.Clock);
+            return new UnicornEngine(platform.Clock, platform.Trace);
         }
         catch (UnicornNotFoundException e)
         {

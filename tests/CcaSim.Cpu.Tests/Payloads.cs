@@ -166,7 +166,7 @@ internal sealed class Machine : IDisposable
     public const ulong Stack = 0x8020_0000;
     public const ulong Mmio = 0x0100_0000;
 
-    public Machine(string source, bool nativeBlockCounter = true)
+    public Machine(string source, bool nativeBlockCounter = true, CcaSim.Platform.Tracing.ITraceSink? trace = null)
     {
         Memory.Load(Assembler.LoadAddress, Assembler.Assemble(source));
         Memory.Map(Data, 0x2000);
@@ -176,7 +176,7 @@ internal sealed class Machine : IDisposable
         Context.SpEl1 = Stack;
         Context.SpEl0 = Stack - 0x1000;
         Context.MarkModified();
-        Engine = new CcaSim.Cpu.Engine.UnicornEngine(Clock, nativeBlockCounter);
+        Engine = new CcaSim.Cpu.Engine.UnicornEngine(Clock, nativeBlockCounter, trace is null ? null : new CcaSim.Platform.Tracing.TracePort(Clock) { Sink = trace });
     }
 
     public VirtualClock Clock { get; } = new();

@@ -28,7 +28,7 @@ internal static class RunCommand
         var platform = new PlatformCommandOptions();
         var tokenOut = new Option<string?>("--token-out") { Description = "Write the attestation token the guest printed (its \"TOKEN: hex\" lines) to FILE as binary CBOR, for `ccasim verify`." };
         tokenOut.HelpName = "FILE";
-        var trace = new Option<string?>("--trace") { Description = "Write the run as Chrome trace-event JSON (opens in Perfetto): a track per vCPU with each KVM_RUN and its exit, MMIO, RIPAS changes, system events, on virtual time.", HelpName = "FILE" };
+        var trace = new Option<string?>("--trace") { Description = "Write the run as Chrome trace-event JSON (opens in Perfetto): a track per vCPU with each KVM_RUN, REC run and exit (reason, ESR, IPA, instructions), RSI/PSCI calls, interrupts, timer events, MMIO; RMI calls on a host track; on virtual time.", HelpName = "FILE" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No status lines of CcaSim's own on standard error (the guest's output still goes to standard output; errors are still reported)." };
         var command = new Command("run", "Boot a VM (a realm with --realm) as `lkvm run` does; the UART streams to standard output and the exit code is the guest's.")
         {
@@ -76,7 +76,7 @@ internal static class RunCommand
 
             using (output)
             {
-                var machineOptions = new MachineOptions { Vm = options, Rmm = config, PlatformMemorySize = poolSize, ConsoleOutput = output, Events = traceWriter is null ? null : traceWriter.Add };
+                var machineOptions = new MachineOptions { Vm = options, Rmm = config, PlatformMemorySize = poolSize, ConsoleOutput = output, Events = traceWriter is null ? null : traceWriter.Add, Trace = traceWriter };
                 if (!isQuiet)
                 {
                     Status(Who, Describe(options));

@@ -12,6 +12,15 @@ internal static class FunctionNames
     private static readonly Dictionary<string, uint> s_realm = Build<RsiFunctionId>().Concat(Build<PsciFunctionId>()).ToDictionary(StringComparer.Ordinal);
     private static readonly Dictionary<string, uint>.AlternateLookup<ReadOnlySpan<char>> s_realmLookup = s_realm.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    private static readonly Dictionary<uint, string> s_names = s_rmi.Concat(s_realm).GroupBy(kv => kv.Value).ToDictionary(g => g.Key, g => g.OrderBy(kv => kv.Key, StringComparer.Ordinal).First().Key);
+
+    /// <summary>The spec name of an RMI, RSI or PSCI/SMCCC function id (SVE hint bit 16 ignored), or its hex value.</summary>
+    public static string NameOf(ulong fid)
+    {
+        uint id = (uint)fid & ~(1u << 16);
+        return fid >> 32 == 0 && s_names.TryGetValue(id, out string? name) ? name : "0x" + fid.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>All RMI names, in function-id order.</summary>
     public static IEnumerable<string> RmiNames => s_rmi.OrderBy(kv => kv.Value).Select(kv => kv.Key);
 

@@ -165,17 +165,23 @@ public static class GenericTimer
     /// 30 physical) is not already pending or active in a list register: the PE would take a physical IRQ for it,
     /// which the owner turns into a virtual one.
     /// </summary>
-    public static bool FiringWithoutListRegister(RealmVcpuContext ctx, VirtualClock clock)
+    public static bool FiringWithoutListRegister(RealmVcpuContext ctx, VirtualClock clock) => FiringPpi(ctx, clock) != 0;
+
+    /// <summary>
+    /// The PPI of the timer <see cref="FiringWithoutListRegister"/> finds (the virtual timer's first), or 0 when none:
+    /// what the PE's timer asserts to the host's interrupt controller.
+    /// </summary>
+    public static uint FiringPpi(RealmVcpuContext ctx, VirtualClock clock)
     {
         ArgumentNullException.ThrowIfNull(ctx);
         ArgumentNullException.ThrowIfNull(clock);
         ulong physical = clock.Now;
         if (Asserted(ctx.CntvCtl, ctx.CntvCval, physical - ctx.CntvOff) && !GicCpuInterface.IsPendingOrActive(ctx, VirtualTimerPpi))
         {
-            return true;
+            return VirtualTimerPpi;
         }
 
-        return Asserted(ctx.CntpCtl, ctx.CntpCval, physical) && !GicCpuInterface.IsPendingOrActive(ctx, PhysicalTimerPpi);
+        return Asserted(ctx.CntpCtl, ctx.CntpCval, physical) && !GicCpuInterface.IsPendingOrActive(ctx, PhysicalTimerPpi) ? PhysicalTimerPpi : 0;
     }
 
     /// <summary>Refreshes ISTATUS in the context's CNTP_CTL and CNTV_CTL for the current counter values.</summary>

@@ -1,5 +1,6 @@
 using CcaSim.Cpu.Unicorn;
 using CcaSim.Platform.Execution;
+using CcaSim.Platform.Tracing;
 
 namespace CcaSim.Cpu.Engine;
 
@@ -12,6 +13,7 @@ public sealed class UnicornEngine : IRealmEngine, IDisposable
 {
     private readonly VirtualClock _clock;
     private readonly bool _nativeCounter;
+    private readonly TracePort? _trace;
     private readonly Dictionary<RealmVcpuContext, Vcpu> _vcpus = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Loads Unicorn (throws <see cref="UnicornNotFoundException"/> when it cannot).</summary>
@@ -20,16 +22,23 @@ public sealed class UnicornEngine : IRealmEngine, IDisposable
     {
     }
 
+    /// <summary>An engine that reports runs, interrupts, timer events and guest faults to <paramref name="trace"/>.</summary>
+    public UnicornEngine(VirtualClock clock, TracePort? trace)
+        : this(clock, nativeBlockCounter: true, trace)
+    {
+    }
+
     /// <summary>
     /// <paramref name="nativeBlockCounter"/> false counts instructions with the managed BLOCK callback even where
     /// the native stub is available (tests compare the two paths; the bench measures what the stub saves).
     /// </summary>
-    internal UnicornEngine(VirtualClock clock, bool nativeBlockCounter)
+    internal UnicornEngine(VirtualClock clock, bool nativeBlockCounter, TracePort? trace = null)
     {
         ArgumentNullException.ThrowIfNull(clock);
         UnicornLibrary.Load();
         _clock = clock;
         _nativeCounter = nativeBlockCounter;
+        _trace = trace;
     }
 
     /// <summary>The library the engine runs on, e.g. "2.1.1 (/path/libunicorn.so.2)".</summary>
@@ -47,7 +56,7 @@ public sealed class UnicornEngine : IRealmEngine, IDisposable
         ArgumentNullException.ThrowIfNull(memory);
         if (!_vcpus.TryGetValue(context, out Vcpu? vcpu))
         {
-            vcpu = new Vcpu(context, _clock, _nativeCounter);
+            vcpu = new Vcpu(context, _clock, _nativeCounter, _trace);
             _vcpus.Add(context, vcpu);
         }
 

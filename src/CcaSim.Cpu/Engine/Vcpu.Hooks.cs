@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using CcaSim.Cpu.Arch;
 using CcaSim.Cpu.Unicorn;
 using CcaSim.Platform.Execution;
+using CcaSim.Platform.Tracing;
 
 namespace CcaSim.Cpu.Engine;
 
@@ -131,6 +132,7 @@ internal sealed unsafe partial class Vcpu
     {
         const int count = IRealmSmcFastPath.Registers;
         Check(Native.uc_reg_read_batch(_uc, _gprIds, _gprPointers, count), "uc_reg_read_batch");
+        AccountTime(); // the call happens now on the virtual time line, not at the end of the run
         ulong[] x = _ctx.X;
         for (int i = 0; i < count; i++)
         {
@@ -184,6 +186,7 @@ internal sealed unsafe partial class Vcpu
                     return; // PC is still the faulting instruction: it runs again with the tables in place
                 }
 
+                TraceGuestException(esr, far, pc);
                 Deliver(esr, far, true, pc);
                 // An abort whose vector faults again loops inside Unicorn without running a block, so the BLOCK hook
                 // never sees the deadline: charge the exception entry and stop here at the deadline.
@@ -199,9 +202,35 @@ internal sealed unsafe partial class Vcpu
 
             default:
                 // UDEF (unallocated, EL2/EL3 registers, unimplemented system registers) and anything else: EC 0.
+                TraceGuestException(Il, 0, pc);
                 Deliver(Il, 0, false, pc);
                 return;
         }
+    }
+
+    /// <summary>An abort or UNDEF the engine delivers to the guest's own vector: the syndrome, FAR and the instruction that faulted.</summary>
+    private void TraceGuestException(ulong esr, ulong far, ulong pc)
+    {
+        // The engine's own entry path (the ERET trampoline, the §10 gate) is not the guest's fault.
+        if (_trace?.Sink is not { } sink || _trampolineRun || _gatePending || (pc & PageMask) == TrampolinePage)
+        {
+            return;
+        }
+
+        AccountTime();
+        uint word = 0;
+        bool hasWord = TryReadCode(pc, new Span<uint>(ref word));
+        sink.Record(new TraceEvent
+        {
+            Kind = TraceEventKind.GuestException,
+            Vcpu = TraceEvent.VcpuOf(_ctx.MpidrEl1),
+            Time = _clock.Now,
+            Esr = esr,
+            Far = far,
+            Pc = pc,
+            Instruction = word,
+            HasInstruction = hasWord,
+        });
     }
 
     private ulong Immediate16(ulong address) => (ReadWord(address) >> 5) & 0xFFFF;
@@ -452,6 +481,13 @@ internal sealed unsafe partial class Vcpu
             if (!_gatePending)
             {
                 UpdateVirtualIrq(); // an IAR1 read acknowledges: VI follows the list registers
+            }
+
+            // An acknowledge that returned an INTID (not 1020..1023, the special ones) is the interrupt taken.
+            if (value < 1020 && (reg == SysReg.ICC_IAR1_EL1 || reg == SysReg.ICC_IAR0_EL1) && _trace?.Sink is { } sink)
+            {
+                AccountTime();
+                sink.Record(new TraceEvent { Kind = TraceEventKind.InterruptAcknowledged, Vcpu = TraceEvent.VcpuOf(_ctx.MpidrEl1), Time = _clock.Now, Intid = (uint)value, Pc = ReadReg(Uc.RegPc) - 4 });
             }
 
             return true;

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using CcaSim.Cpu.Arch;
 using CcaSim.Cpu.Unicorn;
 using CcaSim.Platform.Execution;
+using CcaSim.Platform.Tracing;
 
 namespace CcaSim.Cpu.Engine;
 
@@ -58,6 +59,7 @@ internal sealed unsafe partial class Vcpu : IDisposable
     // The BLOCK hook's state (executed count, last TB, limit) lives in unmanaged memory for the native stub.
     private readonly BlockCounter* _counter;
     private readonly bool _nativeCounter;
+    private readonly TracePort? _trace;
 
     private ulong _accounted;
     private ulong _budget = ulong.MaxValue;
@@ -71,11 +73,12 @@ internal sealed unsafe partial class Vcpu : IDisposable
 
     private LastAbort _lastAbort;
 
-    public Vcpu(RealmVcpuContext context, VirtualClock clock, bool nativeCounter = true)
+    public Vcpu(RealmVcpuContext context, VirtualClock clock, bool nativeCounter = true, TracePort? trace = null)
     {
         _ctx = context;
         _clock = clock;
         _nativeCounter = nativeCounter;
+        _trace = trace;
         _counter = (BlockCounter*)NativeMemory.AllocZeroed((nuint)sizeof(BlockCounter));
         _counter->Limit = ulong.MaxValue;
         _gprIds = (int*)NativeMemory.Alloc(StoreCount, sizeof(int));
@@ -187,6 +190,8 @@ internal sealed unsafe partial class Vcpu : IDisposable
             Memory = memory;
         }
 
+        ulong startTime = _clock.Now;
+        ulong startExecuted = _counter->Executed;
         LoadState();
         ulong pc = _ctx.Pc; // what LoadState wrote, unless an exception is delivered now
         bool pcKnown = _ctx.PendingException == RealmFault.None;
@@ -208,8 +213,16 @@ internal sealed unsafe partial class Vcpu : IDisposable
             }
 
             AccountTime();
-            if (_clock.SliceExpired || GenericTimer.FiringWithoutListRegister(_ctx, _clock))
+            if (_clock.SliceExpired)
             {
+                result = new RealmEvent(RealmEventKind.Irq);
+                break;
+            }
+
+            uint timerPpi = GenericTimer.FiringPpi(_ctx, _clock);
+            if (timerPpi != 0)
+            {
+                TraceTimer(timerPpi);
                 result = new RealmEvent(RealmEventKind.Irq);
                 break;
             }
@@ -278,7 +291,47 @@ internal sealed unsafe partial class Vcpu : IDisposable
         // moved on by execution or an idle skip since).
         GenericTimer.UpdateStatus(_ctx, _clock);
         StoreState();
+        if (_trace?.Sink is not null)
+        {
+            TraceRun(result, startTime, startExecuted);
+        }
+
         return result;
+    }
+
+    /// <summary>
+    /// The run as a trace unit would show it: instructions retired (the BLOCK hook counts whole translation blocks),
+    /// why it stopped and where; for a data abort the syndrome, the IPA and the instruction word at the PC, which
+    /// stays on the access.
+    /// </summary>
+    private void TraceRun(RealmEvent result, ulong startTime, ulong startExecuted)
+    {
+        uint word = 0;
+        bool hasWord = result.Kind == RealmEventKind.DataAbort && TryReadCode(_ctx.Pc, new Span<uint>(ref word));
+        _trace!.Sink?.Record(new TraceEvent
+        {
+            Kind = TraceEventKind.EngineRun,
+            Vcpu = TraceEvent.VcpuOf(_ctx.MpidrEl1),
+            Time = startTime,
+            Duration = _clock.Now - startTime,
+            Instructions = _counter->Executed - startExecuted,
+            Function = (ulong)result.Kind,
+            Esr = result.Syndrome,
+            Far = result.Va,
+            Ipa = result.Ipa,
+            Pc = _ctx.Pc,
+            Instruction = word,
+            HasInstruction = hasWord,
+        });
+    }
+
+    /// <summary>The timer's condition is met and its interrupt is not in a list register: the PPI the PE asserts to the host.</summary>
+    private void TraceTimer(uint ppi)
+    {
+        if (_trace?.Sink is { } sink)
+        {
+            sink.Record(new TraceEvent { Kind = TraceEventKind.TimerFired, Vcpu = TraceEvent.VcpuOf(_ctx.MpidrEl1), Time = _clock.Now, Intid = ppi });
+        }
     }
 
     private static void ExceptionDispatchInfoThrow(Exception failure) =>

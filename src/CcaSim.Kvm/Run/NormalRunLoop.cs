@@ -3,6 +3,7 @@ using CcaSim.Kvm.Uapi;
 using CcaSim.Kvm.Vgic;
 using CcaSim.Kvm.Vm;
 using CcaSim.Platform.Execution;
+using CcaSim.Platform.Tracing;
 
 namespace CcaSim.Kvm.Run;
 
@@ -80,7 +81,7 @@ internal static class NormalRunLoop
             vcpu.ContextAhead = true;
             bool progressed = clock.Now != now || clock.PendingInstructions != pending;
             SyncAfterExit(vcpu, ctx);
-            KvmResult? done = Handle(vcpu, ctx, ev, progressed);
+            KvmResult? done = vm.Context.Platform.Trace.Sink is null ? Handle(vcpu, ctx, ev, progressed) : TracedHandle(vcpu, ctx, ev, progressed, now);
             if (done is KvmResult result)
             {
                 return result;
@@ -160,6 +161,48 @@ internal static class NormalRunLoop
         gic.SetVmcr(vcpu.Index, ctx.Gic.Vmcr);
         gic.SetTimerLevel(vcpu.Index, TimerPpi.Virtual, TimerPpi.IsAsserted(ctx.CntvCtl));
         gic.SetTimerLevel(vcpu.Index, TimerPpi.Physical, TimerPpi.IsAsserted(ctx.CntpCtl));
+    }
+
+    /// <summary>
+    /// <see cref="Handle"/> with tracing on: the guest exit as KVM's kvm_exit tracepoint shows it (the syndrome, FAR,
+    /// IPA and PC), and, for an SMC or HVC, the SMCCC/PSCI call KVM answered in the kernel (kvm_hvc_arm64's view: fid,
+    /// x1..x3 and the result in x0; a call forwarded to the VMM is the VMM's to show).
+    /// </summary>
+    private static KvmResult? TracedHandle(KvmVcpu vcpu, RealmVcpuContext ctx, RealmEvent ev, bool progressed, ulong start)
+    {
+        TracePort trace = vcpu.Vm.Context.Platform.Trace;
+        int index = TraceEvent.VcpuOf(ctx.MpidrEl1);
+        trace.Sink?.Record(new TraceEvent
+        {
+            Kind = TraceEventKind.GuestExit,
+            Vcpu = index,
+            Time = start,
+            Duration = trace.Clock.Now - start,
+            Function = (ulong)ev.Kind,
+            Esr = ev.Syndrome,
+            Far = ev.Va,
+            Ipa = ev.Ipa,
+            Pc = ctx.Pc,
+        });
+        bool call = ev.Kind is RealmEventKind.Smc or RealmEventKind.Hvc;
+        (ulong fid, ulong x1, ulong x2, ulong x3) = (ctx.X[0], ctx.X[1], ctx.X[2], ctx.X[3]);
+        KvmResult? done = Handle(vcpu, ctx, ev, progressed);
+        if (call && vcpu.Run.ExitReason != KvmExitReason.Hypercall)
+        {
+            trace.Sink?.Record(new TraceEvent
+            {
+                Kind = TraceEventKind.PsciCall,
+                Vcpu = index,
+                Time = trace.Clock.Now,
+                Function = fid,
+                Arg1 = x1,
+                Arg2 = x2,
+                Arg3 = x3,
+                Result = ctx.X[0],
+            });
+        }
+
+        return done;
     }
 
     /// <summary>handle_exit: null to re-enter, else what KVM_RUN returns.</summary>

@@ -47,7 +47,36 @@ internal static class VcpuBlock
                 return Interrupted(vcpu);
             }
 
+            ulong before = clock.Now;
             clock.AdvanceTo(next);
+            if (vm.Context.Platform.Trace.Sink is not null)
+            {
+                TraceTimers(vm, before, next);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The timers that expired while the machine idled: KVM's background timer (kvm_bg_timer_expire) wakes the vCPU
+    /// and the timer's PPI is asserted to the vGIC at <paramref name="now"/>.
+    /// </summary>
+    private static void TraceTimers(KvmVm vm, ulong before, ulong now)
+    {
+        Platform.Tracing.ITraceSink? sink = vm.Context.Platform.Trace.Sink;
+        foreach (KvmVcpu v in vm.Vcpus)
+        {
+            if (v.IsPoweredOff)
+            {
+                continue;
+            }
+
+            foreach ((bool was, bool isNow, int ppi) in new[] { (v.Timers.VirtualLevel(before), v.Timers.VirtualLevel(now), TimerPpi.Virtual), (v.Timers.PhysicalLevel(before), v.Timers.PhysicalLevel(now), TimerPpi.Physical) })
+            {
+                if (!was && isNow)
+                {
+                    sink?.Record(new Platform.Tracing.TraceEvent { Kind = Platform.Tracing.TraceEventKind.TimerFired, Vcpu = v.Index, Time = now, Intid = (uint)ppi });
+                }
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 using CcaSim.Platform.Memory;
+using CcaSim.Platform.Tracing;
 
 namespace CcaSim.Platform.Monitor;
 
@@ -18,12 +19,14 @@ public sealed class SecureMonitor
 
     private readonly PhysicalMemory _memory;
     private readonly GranuleProtectionTable _gpt;
+    private readonly TracePort _trace;
     private ISmcHandler? _rmm;
 
-    internal SecureMonitor(PhysicalMemory memory, GranuleProtectionTable gpt)
+    internal SecureMonitor(PhysicalMemory memory, GranuleProtectionTable gpt, TracePort trace)
     {
         _memory = memory;
         _gpt = gpt;
+        _trace = trace;
     }
 
     /// <summary>Number of SMCs taken from the normal world.</summary>
@@ -42,7 +45,7 @@ public sealed class SecureMonitor
         }
 
         _rmm = rmm;
-        return new RmmMonitorServices(this, new RealmWorldMemory(_memory, _gpt));
+        return new RmmMonitorServices(this, new RealmWorldMemory(_memory, _gpt), _trace);
     }
 
     /// <summary>An SMC from the normal world (the host kernel).</summary>
@@ -52,11 +55,41 @@ public sealed class SecureMonitor
         uint fid = (uint)registers[0] & ~SveHintBit;
         if (registers[0] >> 32 == 0 && fid >= RmiFirst && fid <= RmiLast && _rmm is not null)
         {
+            if (_trace.Sink is not null)
+            {
+                TracedRmiCall(ref registers);
+                return;
+            }
+
             _rmm.HandleSmc(ref registers);
             return;
         }
 
         registers[0] = SmcUnknown;
+    }
+
+    /// <summary>
+    /// An RMI call with tracing on: what an EL3 trace of the SMC conduit shows, the call (fid, x1..x3) and the status
+    /// it returned, stamped with the virtual time it began and how long it took. Kept apart so the untraced path stays
+    /// a single null check.
+    /// </summary>
+    private void TracedRmiCall(ref SmcRegisters registers)
+    {
+        ulong start = _trace.Clock.Now;
+        (ulong fid, ulong x1, ulong x2, ulong x3) = (registers[0], registers[1], registers[2], registers[3]);
+        _rmm!.HandleSmc(ref registers);
+        _trace.Sink?.Record(new TraceEvent
+        {
+            Kind = TraceEventKind.RmiCall,
+            Vcpu = TraceEvent.Host,
+            Time = start,
+            Duration = _trace.Clock.Now - start,
+            Function = fid,
+            Arg1 = x1,
+            Arg2 = x2,
+            Arg3 = x3,
+            Result = registers[0],
+        });
     }
 
     /// <summary>Convenience form of <see cref="Smc(ref SmcRegisters)"/> for callers that build the registers inline.</summary>
@@ -96,13 +129,17 @@ public sealed class RmmMonitorServices
 {
     private readonly SecureMonitor _monitor;
 
-    internal RmmMonitorServices(SecureMonitor monitor, RealmWorldMemory memory)
+    internal RmmMonitorServices(SecureMonitor monitor, RealmWorldMemory memory, TracePort trace)
     {
         _monitor = monitor;
         Memory = memory;
+        Trace = trace;
     }
 
     public RealmWorldMemory Memory { get; }
+
+    /// <summary>The platform's trace port, where the RMM reports REC runs and realm calls.</summary>
+    public TracePort Trace { get; }
 
     /// <summary>Moves a Non-secure granule to the Realm PAS; false if it is not Non-secure.</summary>
     public bool GranuleDelegate(ulong pa) => _monitor.TransitionToRealm(pa);

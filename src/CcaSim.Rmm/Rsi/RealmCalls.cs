@@ -1,5 +1,6 @@
 using CcaSim.Platform.Execution;
 using CcaSim.Platform.Monitor;
+using CcaSim.Platform.Tracing;
 using CcaSim.Rmm.Recs;
 using CcaSim.Rmm.Rmi;
 using CcaSim.Rmm.Rsi;
@@ -25,7 +26,50 @@ public sealed partial class RealmManagementMonitor
     /// returns SMC_UNKNOWN to the realm without an exit. Returns true when the REC must exit to the host, with
     /// <see cref="Rec.Exit"/> filled.
     /// </summary>
-    private bool HandleRealmSmc(Rec rec, RealmStage2 stage2)
+    private bool HandleRealmSmc(Rec rec, RealmStage2 stage2, bool inline = false)
+    {
+        if (_trace.Sink is not null)
+        {
+            return TracedRealmSmc(rec, stage2, inline);
+        }
+
+        return DispatchRealmSmc(rec, stage2);
+    }
+
+    /// <summary>
+    /// A realm call with tracing on: what a trace of the RMM's SMC handler shows, per REC — the call (fid, x1..x3),
+    /// the status it left in x0 and whether the engine's fast path took it. RSI and PSCI calls are recorded, other
+    /// function ids (SMC_UNKNOWN) are not.
+    /// </summary>
+    private bool TracedRealmSmc(Rec rec, RealmStage2 stage2, bool inline)
+    {
+        ulong[] x = rec.Context.X;
+        (ulong fid, ulong x1, ulong x2, ulong x3) = (x[0], x[1], x[2], x[3]);
+        ulong start = _trace.Clock.Now;
+        bool exits = DispatchRealmSmc(rec, stage2);
+        uint call = (uint)fid & ~SmcSveHint;
+        bool rsi = call >= RsiFirst && call <= RsiLast;
+        if ((rsi || IsPsciFunction(call)) && _trace.Sink is { } sink)
+        {
+            sink.Record(new TraceEvent
+            {
+                Kind = rsi ? TraceEventKind.RsiCall : TraceEventKind.PsciCall,
+                Vcpu = TraceEvent.VcpuOf(rec.Context.MpidrEl1),
+                Time = start,
+                Function = fid,
+                Arg1 = x1,
+                Arg2 = x2,
+                Arg3 = x3,
+                // A call that exits to the host (RSI_HOST_CALL, a PSCI request, a stage-2 fault) completes later.
+                Result = exits ? fid : x[0],
+                Inline = inline,
+            });
+        }
+
+        return exits;
+    }
+
+    private bool DispatchRealmSmc(Rec rec, RealmStage2 stage2)
     {
         RealmVcpuContext ctx = rec.Context;
 

@@ -95,10 +95,74 @@ public sealed class RunProcessTests : IDisposable
         Assert.Contains("vCPU 1", tracks);
         Assert.Contains(events, e => e.GetProperty("name").GetString() == "populate kernel" && e.GetProperty("args").GetProperty("address").GetString() == "0x80080000");
         Assert.Contains(events, e => e.GetProperty("name").GetString() == "MMIO write uart");
-        System.Text.Json.JsonElement last = events.Last(e => e.GetProperty("ph").GetString() == "X");
+        System.Text.Json.JsonElement last = events.Last(e => e.GetProperty("ph").GetString() == "X" && e.GetProperty("name").GetString()!.StartsWith("KVM_RUN", StringComparison.Ordinal));
         Assert.Equal("SystemEvent", last.GetProperty("args").GetProperty("exit").GetString());
         double[] times = [.. events.Where(e => e.TryGetProperty("ts", out _)).Select(e => e.GetProperty("ts").GetDouble())];
         Assert.Equal(times.Order(), times);
+    }
+
+    private static System.Text.Json.JsonElement[] TraceOf(string payload, string trace, params string[] mode)
+    {
+        (int code, _, string error) = CcasimProcess.Run("", ["run", "-k", GuestFiles.Bin(payload), .. mode, "--trace", trace, "--quiet"]);
+        Assert.True(code == 0, error);
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(trace));
+        return [.. doc.RootElement.GetProperty("traceEvents").EnumerateArray().Select(e => e.Clone())];
+    }
+
+    private static string Name(System.Text.Json.JsonElement e) => e.GetProperty("name").GetString()!;
+
+    private static string Arg(System.Text.Json.JsonElement e, string name) =>
+        e.GetProperty("args").TryGetProperty(name, out System.Text.Json.JsonElement v) ? v.ToString() : "";
+
+    [Fact]
+    public void Run_TraceOfARealm_ShowsRmiCallsRsiAndPsciCallsRecExitsAndMmioInTimeOrder()
+    {
+        System.Text.Json.JsonElement[] events = TraceOf("hello", Path.Combine(_dir, "realm.json"), "--realm");
+
+        string[] tracks = [.. events.Where(e => Name(e) == "thread_name").Select(e => Arg(e, "name"))];
+        Assert.Contains("host (RMI calls by KVM)", tracks);
+        foreach (string rmi in new[] { "RMI_REALM_CREATE", "RMI_DATA_CREATE", "RMI_REC_CREATE", "RMI_REALM_ACTIVATE", "RMI_REC_ENTER" })
+        {
+            Assert.Contains(events, e => Name(e) == rmi && Arg(e, "status") == "RMI_SUCCESS");
+        }
+
+        Assert.Contains(events, e => Name(e) == "RSI_VERSION" && Arg(e, "result") == "RSI_SUCCESS");
+        Assert.Contains(events, e => Name(e) == "RSI_ATTESTATION_TOKEN_INIT");
+        Assert.Contains(events, e => Name(e) == "RSI_ATTESTATION_TOKEN_CONTINUE");
+        Assert.Contains(events, e => Name(e) == "PSCI_SYSTEM_OFF");
+        Assert.Contains(events, e => Name(e) == "REC run → RMI_EXIT_PSCI");
+        System.Text.Json.JsonElement mmio = events.First(e => Name(e) == "REC run → RMI_EXIT_SYNC" && Arg(e, "ipa") == "0x101000000"); // the UART, through the unprotected alias of a 33-bit IPA space
+        Assert.Equal("RMI_EXIT_SYNC", Arg(mmio, "exit"));
+        Assert.StartsWith("0x91", Arg(mmio, "esr"), StringComparison.Ordinal); // EC 0x24 (a data abort) with ISV
+        Assert.Equal("strb w1, [x0]", Arg(mmio, "disassembly"));
+        Assert.True(mmio.GetProperty("args").GetProperty("instructions").GetUInt64() > 0);
+        Assert.Contains(events, e => Name(e) == "MMIO write uart");
+        double[] times = [.. events.Where(e => e.TryGetProperty("ts", out _)).Select(e => e.GetProperty("ts").GetDouble())];
+        Assert.Equal(times.Order(), times);
+    }
+
+    [Theory]
+    [InlineData("--realm")]
+    [InlineData("")]
+    public void Run_TraceOfTheIrqTimerPayload_ShowsTimerPpisAndTheInterruptsTaken(string mode)
+    {
+        System.Text.Json.JsonElement[] events = TraceOf("irq-timer", Path.Combine(_dir, "irq.json"), mode.Length == 0 ? [] : [mode]);
+
+        Assert.Contains(events, e => Name(e) == "CNTV timer fired (PPI 27)");
+        Assert.Contains(events, e => Name(e) == "IRQ 27 taken" && Arg(e, "intid") == "27");
+        Assert.Contains(events, e => Name(e) == (mode == "--realm" ? "REC run → RMI_EXIT_IRQ" : "guest run → Irq"));
+    }
+
+    [Fact]
+    public void Run_TraceOfTheExceptionsPayload_DisassemblesTheFaultingInstructions()
+    {
+        System.Text.Json.JsonElement[] events = TraceOf("exceptions", Path.Combine(_dir, "exceptions.json"), "--realm");
+
+        // Its stage-1 aborts are taken by the guest (EC 0x25), its MMIO by the host (a REC exit at the UART).
+        Assert.Contains(events, e => Name(e) == "guest exception EC 0x25" && Arg(e, "disassembly").StartsWith("ldr ", StringComparison.Ordinal));
+        Assert.Contains(events, e => Name(e) == "guest exception EC 0x00" && Arg(e, "instruction") != "");
+        Assert.Contains(events, e => Name(e) == "REC run → RMI_EXIT_SYNC" && Arg(e, "ipa").StartsWith("0x10100000", StringComparison.Ordinal)
+            && (Arg(e, "disassembly").StartsWith("ldrb ", StringComparison.Ordinal) || Arg(e, "disassembly").StartsWith("strb ", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -662,4 +662,91 @@ public sealed class NormalVmRunTests
         Assert.Equal(0, bed.Kvm.ArmVcpuInit(vcpu, new KvmVcpuInit { Target = KvmArmTarget.GenericV8 }).ReturnValue);
         Assert.Equal(Err(Errno.ENOEXEC), bed.Kvm.Run(vcpu).ReturnValue);
     }
+
+    // ---- the trace port (kvm_exit, kvm_hvc_arm64 and the timer tracepoints' counterparts) ----
+
+    private sealed class TraceRecorder : CcaSim.Platform.Tracing.ITraceSink
+    {
+        public List<CcaSim.Platform.Tracing.TraceEvent> Events { get; } = [];
+
+        public void Record(in CcaSim.Platform.Tracing.TraceEvent e) => Events.Add(e);
+
+        public CcaSim.Platform.Tracing.TraceEvent[] Of(CcaSim.Platform.Tracing.TraceEventKind kind) => [.. Events.Where(e => e.Kind == kind)];
+    }
+
+    [Fact]
+    public void Trace_OfAnMmioExit_RecordsTheGuestExitWithItsSyndromeIpaAndPc()
+    {
+        var m = new Machine();
+        var sink = new TraceRecorder();
+        m.Bed.Platform.Trace.Sink = sink;
+        ulong esr = Dabt(4, write: true, rt: 1);
+        m.Engine.Then(0, ctx =>
+        {
+            m.Clock.AddInstructions(160);
+            return new RealmEvent(RealmEventKind.DataAbort, DeviceIpa + 8, 4, true, 1, esr, DeviceIpa + 8);
+        });
+
+        Assert.Equal(0, m.RunVcpu().ReturnValue);
+
+        var exit = Assert.Single(sink.Of(CcaSim.Platform.Tracing.TraceEventKind.GuestExit));
+        Assert.Equal((ulong)RealmEventKind.DataAbort, exit.Function);
+        Assert.Equal(esr, exit.Esr);
+        Assert.Equal(DeviceIpa + 8, exit.Ipa);
+        Assert.Equal(Entry, exit.Pc);
+        Assert.Equal(10UL, exit.Duration);
+        Assert.Equal(0, exit.Vcpu);
+        m.Close();
+    }
+
+    [Fact]
+    public void Trace_OfAPsciCallAnsweredInTheKernel_RecordsTheCallAndItsResult()
+    {
+        var m = new Machine();
+        var sink = new TraceRecorder();
+        m.Bed.Platform.Trace.Sink = sink;
+        m.Engine.Then(0, ctx =>
+        {
+            (ctx.X[0], ctx.X[1]) = (PsciVersion, 7);
+            ctx.Pc += 4;
+            return new RealmEvent(RealmEventKind.Hvc);
+        });
+        m.Engine.Then(0, _ => m.SliceOver());
+
+        Assert.Equal(Err(Errno.EINTR), m.RunVcpu().ReturnValue);
+
+        var call = Assert.Single(sink.Of(CcaSim.Platform.Tracing.TraceEventKind.PsciCall));
+        Assert.Equal(PsciVersion, call.Function);
+        Assert.Equal(7UL, call.Arg1);
+        Assert.Equal(0x1_0001UL, call.Result);
+        m.Close();
+    }
+
+    [Fact]
+    public void Trace_OfAWfiThatIdlesToTheTimerDeadline_RecordsTheVirtualTimerPpiAtTheDeadline()
+    {
+        var m = new Machine();
+        var sink = new TraceRecorder();
+        m.Bed.Platform.Trace.Sink = sink;
+        m.EnableGic();
+        ulong deadline = 0;
+        m.Engine.Then(0, ctx =>
+        {
+            deadline = m.Clock.Now + 5000;
+            ctx.CntvCval = deadline;
+            ctx.CntvCtl = CntCtlEnable;
+            ctx.Gic.Vmcr = 0xFFUL << 24;
+            ctx.Pc += 4;
+            return new RealmEvent(RealmEventKind.Wfi);
+        });
+        m.Engine.Then(0, _ => m.SliceOver());
+
+        Assert.Equal(Err(Errno.EINTR), m.RunVcpu().ReturnValue);
+
+        var timer = Assert.Single(sink.Of(CcaSim.Platform.Tracing.TraceEventKind.TimerFired));
+        Assert.Equal(27u, timer.Intid);
+        Assert.Equal(deadline, timer.Time);
+        Assert.Equal(0, timer.Vcpu);
+        m.Close();
+    }
 }

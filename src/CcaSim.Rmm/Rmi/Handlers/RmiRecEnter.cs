@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using CcaSim.Platform.Execution;
 using CcaSim.Platform.Monitor;
+using CcaSim.Platform.Tracing;
 using CcaSim.Rmm.Realms;
 using CcaSim.Rmm.Recs;
 using CcaSim.Rmm.Rmi;
@@ -97,12 +98,40 @@ public sealed partial class RealmManagementMonitor
         CompleteRipasChange(rec, flags);
         rec.LastExitWasEmulatableAbort = false;
         rec.LastExitWasUnprotectedAbort = false;
+        ulong entered = _trace.Clock.Now;
         if (!CompleteHostCall(rec, stage2, run))
         {
             RunUntilExit(rec, stage2, flags);
         }
 
+        if (_trace.Sink is not null)
+        {
+            TraceRecRun(rec, entered);
+        }
+
         return WriteExit(runPa, rec) ? Success : ErrorInput;
+    }
+
+    /// <summary>
+    /// The REC's run from entry to exit, as the RMM reports it to the host (§4.3 RmiRecExit): the exit reason, ESR and
+    /// FAR as rec_exit carries them and the IPA HPFAR names (with FAR's page offset, which the RMM reports only for an
+    /// emulatable abort), and the PC where the REC stopped.
+    /// </summary>
+    private void TraceRecRun(Rec rec, ulong entered)
+    {
+        RecExit exit = rec.Exit;
+        _trace.Sink?.Record(new TraceEvent
+        {
+            Kind = TraceEventKind.RecRun,
+            Vcpu = TraceEvent.VcpuOf(rec.Context.MpidrEl1),
+            Time = entered,
+            Duration = _trace.Clock.Now - entered,
+            Function = (ulong)exit.Reason,
+            Esr = exit.Esr,
+            Far = exit.Far,
+            Ipa = exit.Hpfar == 0 ? 0 : ((exit.Hpfar >> 4) << 12) | (exit.Far & 0xFFF),
+            Pc = rec.Context.Pc,
+        });
     }
 
     /// <summary>
@@ -264,7 +293,7 @@ public sealed partial class RealmManagementMonitor
             // The handlers start from ELR_EL2 = the SMC and advance it when the call completes, as on the event path.
             ulong pc = context.Pc;
             context.Pc = 0;
-            bool exits = rmm.HandleRealmSmc(rec, stage2);
+            bool exits = rmm.HandleRealmSmc(rec, stage2, inline: true);
             if (exits || context.Pc != SmcInstructionSize)
             {
                 throw new InvalidOperationException($"realm call 0x{context.X[0]:x} taken inline did not complete");
