@@ -189,8 +189,13 @@ internal sealed unsafe partial class Vcpu
                 TraceGuestException(esr, far, pc);
                 Deliver(esr, far, true, pc);
                 // An abort whose vector faults again loops inside Unicorn without running a block, so the BLOCK hook
-                // never sees the deadline: charge the exception entry and stop here at the deadline.
-                _counter->Executed += VirtualClock.ExceptionEntryInstructions;
+                // never sees the deadline: charge the guest's exception entry (not the engine's own trampoline or
+                // §10 gate) and stop here at the deadline.
+                if (!_trampolineRun && !_gatePending && (pc & PageMask) != TrampolinePage)
+                {
+                    _counter->Executed += VirtualClock.ExceptionEntryInstructions;
+                }
+
                 if (_counter->Executed >= _budget)
                 {
                     _deadlineStop = true;
