@@ -17,7 +17,13 @@ internal static class Program
             MeasureCommand.Create(),
             DemoCommand.Create(),
         };
-        HelpWithAppendix.Install(root, new Dictionary<string, Func<string>>(StringComparer.Ordinal) { ["rmm"] = RmmCommand.ScriptSyntax });
+        var appendices = new Dictionary<string, Func<string>>(StringComparer.Ordinal) { ["rmm"] = RmmCommand.ScriptSyntax };
+        foreach ((string command, string examples) in HelpExamples.ByCommand)
+        {
+            appendices[command] = () => examples.TrimEnd();
+        }
+
+        HelpWithAppendix.Install(root, appendices);
 
         StandardStreams.Install();
         try

@@ -267,6 +267,22 @@ public sealed class CommandInputTests : IDisposable
         Assert.Contains("Exit codes: 0 done", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("run", "ccasim run -k .build/guests/hello.bin --realm -c 2")]
+    [InlineData("measure", "--json > hello.ref.json")]
+    [InlineData("verify", "ccasim verify --rim hello.ref.json hello.cbor")]
+    [InlineData("demo", "ccasim demo")]
+    public void UserCommands_Help_EndsWithExamplesAndTheExitCodes(string command, string example)
+    {
+        (int code, string output, _) = CcasimProcess.Run("", command, "--help");
+
+        Assert.Equal(0, code);
+        int examples = output.IndexOf("Examples:\n", StringComparison.Ordinal);
+        Assert.True(examples > output.IndexOf("Options:", StringComparison.Ordinal), output);
+        Assert.Contains(example, output[examples..], StringComparison.Ordinal);
+        Assert.True(output.IndexOf("Exit codes: 0 done", StringComparison.Ordinal) > examples, output);
+    }
+
     [Fact]
     public void Readme_DocumentsEveryECode()
     {
