@@ -176,6 +176,35 @@ public class BootTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void MaxInstructions_StopsAGuestWhoseTimerFiresWithItsPpiNeverEnabled(bool realm)
+    {
+        // mrs x1, cntvct_el0; add x1, x1, #100; msr cntv_cval_el0, x1; movz x0, #1; msr cntv_ctl_el0, x0; b .
+        // The virtual timer asserts 100 ticks later and stays asserted, but PPI 27 is never enabled in the
+        // redistributor, so no list register ever takes it: the host must not be interrupted by the same assertion
+        // again and again (TF-RMM check_pending_timers; KVM's timer IRQ left active or masked), or virtual time
+        // stands still and only the wall-clock guard below would end the run.
+        string image = Path.Combine(Path.GetTempPath(), $"ccasim-timer-noppi-{Environment.ProcessId}-{realm}.bin");
+        uint[] words = [0xD53BE041, 0x91019021, 0xD51BE341, 0xD2800020, 0xD51BE320, 0x14000000];
+        File.WriteAllBytes(image, words.SelectMany(BitConverter.GetBytes).ToArray());
+        try
+        {
+            VmRunResult run = CcaSimMachine.Run(new MachineOptions
+            {
+                Vm = new VmOptions { Kernel = image, MemoryMiB = 32, Realm = realm, MaxInstructions = 1_000_000, Timeout = TimeSpan.FromSeconds(30) },
+                ConsoleOutput = null,
+            });
+
+            Assert.True(run.Outcome == VmOutcome.InstructionLimit, Describe(run));
+        }
+        finally
+        {
+            File.Delete(image);
+        }
+    }
+
     [Fact]
     public void Events_ReportPopulatesInGpaOrderUartMmioAndTheShutdown()
     {

@@ -110,28 +110,37 @@ public static class GenericTimer
                 // TVAL writes set CVAL = counter + SignExtend(TVAL[31:0]) (Arm ARM, CNTP_TVAL_EL0).
                 ctx.CntpCval = physical + (ulong)(long)(int)(uint)value;
                 ctx.CntpCtl = Control(ctx.CntpCtl, ctx.CntpCval, physical);
-                return true;
+                break;
             case (2, 1):
                 ctx.CntpCtl = Control(value, ctx.CntpCval, physical);
-                return true;
+                break;
             case (2, 2):
                 ctx.CntpCval = value;
                 ctx.CntpCtl = Control(ctx.CntpCtl, value, physical);
-                return true;
+                break;
             case (3, 0):
                 ctx.CntvCval = virt + (ulong)(long)(int)(uint)value;
                 ctx.CntvCtl = Control(ctx.CntvCtl, ctx.CntvCval, virt);
-                return true;
+                break;
             case (3, 1):
                 ctx.CntvCtl = Control(value, ctx.CntvCval, virt);
-                return true;
+                break;
             case (3, 2):
                 ctx.CntvCval = value;
                 ctx.CntvCtl = Control(ctx.CntvCtl, value, virt);
-                return true;
+                break;
             default:
                 return false;
         }
+
+        // The owner masks a timer's signal only while it asserts. Once the guest's own write de-asserts it (new
+        // CVAL/TVAL, IMASK, disable), hardware would unmask at the next exit: the EOI maintenance interrupt of the
+        // level interrupt's list register (TF-RMM then clears CNTHCTL_EL2.CNTxMASK in check_pending_timers), or the
+        // guest's deactivation of KVM's HW-mapped timer interrupt. The engine does not stop for those exits, so it
+        // lifts the mask here, before the timer can assert again (docs/FIDELITY.md, CPU engine).
+        ctx.CntvSignalMasked &= (ctx.CntvCtl & (CtlEnable | CtlImask | CtlIstatus)) == (CtlEnable | CtlIstatus);
+        ctx.CntpSignalMasked &= (ctx.CntpCtl & (CtlEnable | CtlImask | CtlIstatus)) == (CtlEnable | CtlIstatus);
+        return true;
     }
 
     /// <summary>
@@ -161,9 +170,10 @@ public static class GenericTimer
     }
 
     /// <summary>
-    /// True when a timer asserts its interrupt (ENABLE, not IMASK, condition met) and its PPI (27 virtual,
-    /// 30 physical) is not already pending or active in a list register: the PE would take a physical IRQ for it,
-    /// which the owner turns into a virtual one.
+    /// True when a timer asserts its interrupt (ENABLE, not IMASK, condition met), the owner has not masked its
+    /// signal to the host (<see cref="RealmVcpuContext.CntvSignalMasked"/>), and its PPI (27 virtual, 30 physical) is
+    /// not already pending or active in a list register: the PE would take a physical IRQ for it, which the owner
+    /// turns into a virtual one.
     /// </summary>
     public static bool FiringWithoutListRegister(RealmVcpuContext ctx, VirtualClock clock) => FiringPpi(ctx, clock) != 0;
 
@@ -176,12 +186,14 @@ public static class GenericTimer
         ArgumentNullException.ThrowIfNull(ctx);
         ArgumentNullException.ThrowIfNull(clock);
         ulong physical = clock.Now;
-        if (Asserted(ctx.CntvCtl, ctx.CntvCval, physical - ctx.CntvOff) && !GicCpuInterface.IsPendingOrActive(ctx, VirtualTimerPpi))
+        if (!ctx.CntvSignalMasked && Asserted(ctx.CntvCtl, ctx.CntvCval, physical - ctx.CntvOff) && !GicCpuInterface.IsPendingOrActive(ctx, VirtualTimerPpi))
         {
             return VirtualTimerPpi;
         }
 
-        return Asserted(ctx.CntpCtl, ctx.CntpCval, physical) && !GicCpuInterface.IsPendingOrActive(ctx, PhysicalTimerPpi) ? PhysicalTimerPpi : 0;
+        return !ctx.CntpSignalMasked && Asserted(ctx.CntpCtl, ctx.CntpCval, physical) && !GicCpuInterface.IsPendingOrActive(ctx, PhysicalTimerPpi)
+            ? PhysicalTimerPpi
+            : 0;
     }
 
     /// <summary>Refreshes ISTATUS in the context's CNTP_CTL and CNTV_CTL for the current counter values.</summary>

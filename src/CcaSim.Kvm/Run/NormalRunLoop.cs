@@ -76,6 +76,7 @@ internal static class NormalRunLoop
             }
 
             LoadListRegisters(vcpu, ctx);
+            LoadTimers(ctx, clock.Now);
             (ulong now, ulong pending) = (clock.Now, clock.PendingInstructions);
             RealmEvent ev = engine.Run(ctx, vm.Stage2!);
             vcpu.ContextAhead = true;
@@ -146,6 +147,19 @@ internal static class NormalRunLoop
         {
             ctx.Gic.Hcr = gic.FlushToListRegisters(vcpu.Index, ctx.Gic.Lrs, ctx.Gic.NumListRegisters) | IchHcr.En;
         }
+    }
+
+    /// <summary>
+    /// kvm_timer_vcpu_load: a timer whose line is high keeps its host PPI from interrupting the guest again — left
+    /// active (kvm_timer_vcpu_load_gic, phys_active when irq.level) or disabled (kvm_timer_vcpu_load_nogic) — until the
+    /// level drops; the guest sees it only through the vGIC. Without this a timer whose PPI the guest never enabled
+    /// would stop the vCPU at every entry.
+    /// </summary>
+    private static void LoadTimers(RealmVcpuContext ctx, ulong now)
+    {
+        VcpuTimers timers = VcpuTimers.From(ctx);
+        ctx.CntvSignalMasked = timers.VirtualLevel(now);
+        ctx.CntpSignalMasked = timers.PhysicalLevel(now);
     }
 
     /// <summary>vgic_sync_hwstate and kvm_timer_sync_user: LRs and VMCR back into the vGIC, timer lines from CNT{V,P}_CTL.</summary>

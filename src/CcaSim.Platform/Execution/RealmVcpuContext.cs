@@ -89,6 +89,17 @@ public sealed class RealmVcpuContext
     /// <summary>CNTVOFF_EL2: the virtual counter reads the physical counter minus this.</summary>
     public ulong CntvOff { get; set; }
 
+    /// <summary>
+    /// The EL1 virtual timer's output is kept from interrupting the host while it stays asserted. For a realm this is
+    /// CNTHCTL_EL2.CNTVMASK, which TF-RMM's check_pending_timers sets before each entry while the timer asserts; for a
+    /// normal VM it is the host's timer PPI left active (KVM's kvm_timer_vcpu_load_gic: phys_active when the line is
+    /// high) or disabled (kvm_timer_vcpu_load_nogic). The interrupt the guest sees comes only through a list register.
+    /// </summary>
+    public bool CntvSignalMasked { get; set; }
+
+    /// <summary>The same for the EL1 physical timer (CNTHCTL_EL2.CNTPMASK for a realm).</summary>
+    public bool CntpSignalMasked { get; set; }
+
     /// <summary>True when a PMU counter overflow interrupt is pending for the vCPU.</summary>
     public bool PmuOverflowActive { get; set; }
 
@@ -141,6 +152,8 @@ public sealed class RealmVcpuContext
         CntvCtl = other.CntvCtl;
         CntvCval = other.CntvCval;
         CntvOff = other.CntvOff;
+        CntvSignalMasked = other.CntvSignalMasked;
+        CntpSignalMasked = other.CntpSignalMasked;
         PmuOverflowActive = other.PmuOverflowActive;
         Gic.CopyFrom(other.Gic);
         PendingException = other.PendingException;

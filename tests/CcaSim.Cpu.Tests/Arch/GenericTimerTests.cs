@@ -189,6 +189,55 @@ public class GenericTimerTests
         Assert.True(GenericTimer.FiringWithoutListRegister(ctx, ClockAt(600)));
     }
 
+    [Theory]
+    [InlineData(false, false, GenericTimer.VirtualTimerPpi)]
+    [InlineData(true, false, GenericTimer.PhysicalTimerPpi)]
+    [InlineData(false, true, GenericTimer.VirtualTimerPpi)]
+    [InlineData(true, true, 0u)]
+    public void FiringPpi_SkipsATimerWhoseSignalTheOwnerMasked(bool virtualMasked, bool physicalMasked, uint expected)
+    {
+        var ctx = new RealmVcpuContext
+        {
+            CntvCtl = CtlEnable, CntvCval = 500, CntpCtl = CtlEnable, CntpCval = 500,
+            CntvSignalMasked = virtualMasked, CntpSignalMasked = physicalMasked,
+        };
+
+        Assert.Equal(expected, GenericTimer.FiringPpi(ctx, ClockAt(1000)));
+    }
+
+    public static TheoryData<string, bool, int, ulong, bool> MaskingWrites => new()
+    {
+        // name, virtual timer?, register (0 TVAL, 1 CTL, 2 CVAL), value, mask kept (clock at 1000, CVALs 500, both masked)
+        { "CNTV_CTL IMASK", true, 1, CtlEnable | CtlImask, false },
+        { "CNTV_CTL disable", true, 1, 0, false },
+        { "CNTV_CVAL in the future", true, 2, 2000, false },
+        { "CNTV_TVAL positive", true, 0, 100, false },
+        { "CNTV_CVAL still reached", true, 2, 900, true },
+        { "CNTV_CTL ENABLE again", true, 1, CtlEnable, true },
+        { "CNTP_CTL IMASK", false, 1, CtlEnable | CtlImask, false },
+        { "CNTP_CVAL in the future", false, 2, 2000, false },
+        { "CNTP_TVAL negative", false, 0, 0xFFFF_FF00, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(MaskingWrites))]
+    public void TryWrite_LiftsTheOwnersSignalMaskOnlyWhenTheWriteDeassertsThatTimer(string name, bool isVirtual, int register, ulong value, bool kept)
+    {
+        var ctx = new RealmVcpuContext
+        {
+            CntvCtl = CtlEnable | CtlIstatus, CntvCval = 500, CntpCtl = CtlEnable | CtlIstatus, CntpCval = 500,
+            CntvSignalMasked = true, CntpSignalMasked = true,
+        };
+        SysReg[] registers = isVirtual
+            ? [SysReg.CNTV_TVAL_EL0, SysReg.CNTV_CTL_EL0, SysReg.CNTV_CVAL_EL0]
+            : [SysReg.CNTP_TVAL_EL0, SysReg.CNTP_CTL_EL0, SysReg.CNTP_CVAL_EL0];
+
+        Assert.True(GenericTimer.TryWrite(ctx, ClockAt(1000), registers[register], value), name);
+
+        Assert.True(kept == (isVirtual ? ctx.CntvSignalMasked : ctx.CntpSignalMasked), name);
+        Assert.True(isVirtual ? ctx.CntpSignalMasked : ctx.CntvSignalMasked, $"{name}: the other timer's mask is its own");
+    }
+
     [Fact]
     public void UpdateStatus_RefreshesIstatusOfBothTimers()
     {

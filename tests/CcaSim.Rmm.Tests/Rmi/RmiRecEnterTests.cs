@@ -221,7 +221,9 @@ public sealed class RmiRecEnterTests
         var realm = new RealmSide(WithListRegisters(lrs));
         Rec rec = realm.Host.Rmm.RecAt(realm.Rec)!;
 
-        // Timer state the realm programmed before the call.
+        // Timer state the realm programmed before the call: the virtual timer has fired (the counter is past its
+        // CVAL, as ISTATUS says), the physical one is masked.
+        realm.Host.Platform.Clock.AdvanceTo(0x1111_2222);
         rec.Context.CntvCtl = 0b101;
         rec.Context.CntvCval = 0x1111_2222;
         rec.Context.CntpCtl = 0b011;

@@ -294,6 +294,61 @@ public sealed class EngineSeamTests
         Assert.Equal(99UL, r.Host.Read64(r.Run + RecRunLayout.ExitCntpCval));
     }
 
+    [Fact]
+    public void Entry_WhenATimerStartedToAssertSinceTheLastExit_ExitsIrqBeforeRunning_ThenRunsWithItsSignalMasked()
+    {
+        // TF-RMM check_pending_timers: the host must see the new output level first; on the next entry the level is
+        // unchanged, so the realm runs with CNTHCTL_EL2.CNTVMASK set and the same assertion cannot exit it again.
+        var (r, e) = Start();
+        bool maskedInRun = false;
+        e.Then(c =>
+        {
+            c.CntvCval = 0; // reached at any counter value; ISTATUS not yet seen at this exit
+            c.CntvCtl = 0b001;
+            return new RealmEvent(RealmEventKind.Fiq);
+        });
+        Assert.Equal(RecExitReason.Fiq, r.EnterReason());
+        int runs = e.Runs.Count;
+
+        Assert.Equal(RecExitReason.Irq, r.EnterReason());
+        Assert.Equal(runs, e.Runs.Count);
+        Assert.Equal(0b101UL, r.Host.Read64(r.Run + RecRunLayout.ExitCntvCtl));
+
+        e.Then(c =>
+        {
+            maskedInRun = c.CntvSignalMasked && !c.CntpSignalMasked;
+            return new RealmEvent(RealmEventKind.Fiq);
+        });
+        Assert.Equal(RecExitReason.Fiq, r.EnterReason());
+        Assert.Equal(runs + 1, e.Runs.Count);
+        Assert.True(maskedInRun);
+    }
+
+    [Theory]
+    [InlineData(0b011UL)] // IMASK
+    [InlineData(0b000UL)] // disabled
+    public void Entry_UnmasksATimerThatNoLongerAsserts(ulong ctl)
+    {
+        var (r, e) = Start();
+        bool maskedInRun = true;
+        e.Then(c =>
+        {
+            c.CntvSignalMasked = true;
+            c.CntvCval = 0;
+            c.CntvCtl = ctl;
+            return new RealmEvent(RealmEventKind.Fiq);
+        });
+        Assert.Equal(RecExitReason.Fiq, r.EnterReason());
+        e.Then(c =>
+        {
+            maskedInRun = c.CntvSignalMasked;
+            return new RealmEvent(RealmEventKind.Fiq);
+        });
+
+        Assert.Equal(RecExitReason.Fiq, r.EnterReason());
+        Assert.False(maskedInRun);
+    }
+
     // ---- GIC virtual CPU interface ----
 
     private const ulong LrPendingGroup1 = (1UL << 62) | (1UL << 60) | (0xA0UL << 48);

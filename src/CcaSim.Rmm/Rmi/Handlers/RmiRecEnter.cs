@@ -205,6 +205,14 @@ public sealed partial class RealmManagementMonitor
         RealmCallFastPath fastPath = new(this, rec, stage2);
         while (true)
         {
+            if (CheckPendingTimers(rec.Context))
+            {
+                // A timer's output changed since the REC last stopped (it fired while the host ran): the host must
+                // see the new level in rec_exit before the realm runs, as TF-RMM's rec_run_loop exits with IRQ.
+                rec.Exit.Reset(RecExitReason.Irq);
+                return;
+            }
+
             rec.State = RecState.Running;
             RealmEvent ev;
             try
@@ -272,6 +280,44 @@ public sealed partial class RealmManagementMonitor
             }
         }
     }
+
+    /// <summary>
+    /// TF-RMM's check_pending_timers, run before every entry into the realm: a timer whose output asserts has its
+    /// signal masked at EL2 (CNTHCTL_EL2.CNTVMASK / CNTPMASK) so that the same assertion does not interrupt the realm
+    /// again and again when the host has not put its PPI in a list register (the guest never enabled it, say); a
+    /// timer that does not assert is unmasked, so its next assertion exits to the host. True when a timer's output
+    /// differs from what it was when the realm last stopped (the context's CNTx_CTL, whose ISTATUS the engine brought
+    /// up to date then). The guest-visible CNTx_CTL_EL0 is untouched.
+    /// </summary>
+    private bool CheckPendingTimers(RealmVcpuContext ctx)
+    {
+        ulong now = _trace.Clock.Now;
+        bool virtualNow = TimerOutput(ctx.CntvCtl, ctx.CntvCval, now - ctx.CntvOff);
+        bool physicalNow = TimerOutput(ctx.CntpCtl, ctx.CntpCval, now);
+        ctx.CntvSignalMasked = virtualNow;
+        ctx.CntpSignalMasked = physicalNow;
+        bool changed = virtualNow != TimerAsserted(ctx.CntvCtl) || physicalNow != TimerAsserted(ctx.CntpCtl);
+
+        // rec_exit reports CNTx_CTL_EL0 as the PE reads it now (TF-RMM report_timer_state_to_ns), ISTATUS included.
+        ctx.CntvCtl = WithStatus(ctx.CntvCtl, ctx.CntvCval, now - ctx.CntvOff);
+        ctx.CntpCtl = WithStatus(ctx.CntpCtl, ctx.CntpCval, now);
+        return changed;
+    }
+
+    private static ulong WithStatus(ulong ctl, ulong cval, ulong counter) =>
+        (ctl & TimerEnable) != 0 && counter >= cval ? ctl | TimerIstatus : ctl & ~TimerIstatus;
+
+    // CNTx_CTL_EL0: ENABLE 1, ISTATUS 1, IMASK 0 is an asserted output (TF-RMM TIMER_ASSERTED).
+    private static bool TimerAsserted(ulong ctl) => (ctl & (TimerEnable | TimerImask | TimerIstatus)) == (TimerEnable | TimerIstatus);
+
+    // The output at counter value now: ISTATUS is live on the PE (the counter has reached CVAL while enabled), so it is
+    // derived here rather than taken from the context's copy.
+    private static bool TimerOutput(ulong ctl, ulong cval, ulong counter) =>
+        (ctl & (TimerEnable | TimerImask)) == TimerEnable && counter >= cval;
+
+    private const ulong TimerEnable = 1UL << 0;
+    private const ulong TimerImask = 1UL << 1;
+    private const ulong TimerIstatus = 1UL << 2;
 
     /// <summary>
     /// The realm calls answered from registers (and the RTT, read-only) that always complete without an exit: the
