@@ -206,6 +206,19 @@ public class BootTests
     }
 
     [Fact]
+    public void Embedding_AsTheReadmeShowsIt_BootsHelloAsPredicted()
+    {
+        // The README's "Embedding CcaSim in a program" example, with the image path of the test run.
+        var vm = new VmOptions { Kernel = TestFiles.Bin("hello"), Realm = true, Cpus = 2, MaxInstructions = 200_000_000 };
+        CcaSim.Vmm.Measurement.RealmMeasurement predicted = CcaSim.Vmm.Measurement.RimCalculator.Compute(vm);
+        VmRunResult run = CcaSimMachine.Run(new MachineOptions { Vm = vm, ConsoleOutput = null });
+
+        Assert.Equal(VmOutcome.PoweredOff, run.Outcome);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("RIM: " + Convert.ToHexStringLower(predicted.Rim) + "\n", run.Transcript, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Events_ReportPopulatesInGpaOrderUartMmioAndTheShutdown()
     {
         var events = new List<VmmEvent>();
