@@ -60,7 +60,10 @@ public static unsafe class A64Disassembler
             nuint count = _disasm(_handle, (byte*)&word, 4, address, 1, &insn);
             if (count == 0 || insn == 0)
             {
-                return null;
+                // UDF #imm16 (bits 31:16 zero, Arm ARM C6.2 "UDF") is what the exceptions payload and zeroed memory
+                // fault on; Capstone 4 predates it and decodes nothing. Capstone 5's spelling.
+                uint imm = word & 0xFFFF;
+                return word >> 16 != 0 ? null : imm <= 9 ? $"udf #{imm}" : $"udf #0x{imm:x}";
             }
 
             try

@@ -31,6 +31,18 @@ public sealed class A64DisassemblerTests
     {
         Assert.True(A64Disassembler.IsAvailable, "libcapstone.so.4 (or .5) is missing: run scripts/setup.sh");
 
-        Assert.Null(A64Disassembler.TryDisassemble(0x0000_0000));
+        // op0 0b0001 (bits 28:25) is unallocated in the A64 top-level encoding table.
+        Assert.Null(A64Disassembler.TryDisassemble(0x0200_0000));
+    }
+
+    [Theory]
+    [InlineData(0x0000_0000u, "udf #0")]
+    [InlineData(0x0000_0009u, "udf #9")]
+    [InlineData(0x0000_1234u, "udf #0x1234")]
+    public void TryDisassemble_OfUdf_GivesItEvenWhereCapstone4DoesNotKnowIt(uint word, string expected)
+    {
+        Assert.True(A64Disassembler.IsAvailable, "libcapstone.so.4 (or .5) is missing: run scripts/setup.sh");
+
+        Assert.Equal(expected, A64Disassembler.TryDisassemble(word));
     }
 }
