@@ -11,13 +11,13 @@ namespace CcaSim.Cpu.Arch;
 public static class GenericTimer
 {
     /// <summary>CNTx_CTL_EL0.ENABLE.</summary>
-    public const ulong CtlEnable = 1UL << 0;
+    public const ulong CtlEnable = TimerControl.Enable;
 
     /// <summary>CNTx_CTL_EL0.IMASK.</summary>
-    public const ulong CtlImask = 1UL << 1;
+    public const ulong CtlImask = TimerControl.Imask;
 
     /// <summary>CNTx_CTL_EL0.ISTATUS (read-only: the timer condition is met).</summary>
-    public const ulong CtlIstatus = 1UL << 2;
+    public const ulong CtlIstatus = TimerControl.Istatus;
 
     /// <summary>PPI of the EL1 virtual timer (Arm BSA / KVM's default, what realms use).</summary>
     public const uint VirtualTimerPpi = 27;
@@ -138,8 +138,8 @@ public static class GenericTimer
         // level interrupt's list register (TF-RMM then clears CNTHCTL_EL2.CNTxMASK in check_pending_timers), or the
         // guest's deactivation of KVM's HW-mapped timer interrupt. The engine does not stop for those exits, so it
         // lifts the mask here, before the timer can assert again (docs/FIDELITY.md, CPU engine).
-        ctx.CntvSignalMasked &= (ctx.CntvCtl & (CtlEnable | CtlImask | CtlIstatus)) == (CtlEnable | CtlIstatus);
-        ctx.CntpSignalMasked &= (ctx.CntpCtl & (CtlEnable | CtlImask | CtlIstatus)) == (CtlEnable | CtlIstatus);
+        ctx.CntvSignalMasked &= TimerControl.IsAsserted(ctx.CntvCtl);
+        ctx.CntpSignalMasked &= TimerControl.IsAsserted(ctx.CntpCtl);
         return true;
     }
 
@@ -152,12 +152,12 @@ public static class GenericTimer
     {
         ArgumentNullException.ThrowIfNull(ctx);
         ulong deadline = ulong.MaxValue;
-        if (Armed(ctx.CntpCtl))
+        if (TimerControl.CanFire(ctx.CntpCtl))
         {
             deadline = ctx.CntpCval;
         }
 
-        if (Armed(ctx.CntvCtl))
+        if (TimerControl.CanFire(ctx.CntvCtl))
         {
             // The virtual counter is CNTPCT - CNTVOFF, so it reaches CVAL when CNTPCT = CVAL + CNTVOFF; a sum past
             // 2^64 is a deadline the physical counter never reaches.
@@ -186,12 +186,12 @@ public static class GenericTimer
         ArgumentNullException.ThrowIfNull(ctx);
         ArgumentNullException.ThrowIfNull(clock);
         ulong physical = clock.Now;
-        if (!ctx.CntvSignalMasked && Asserted(ctx.CntvCtl, ctx.CntvCval, physical - ctx.CntvOff) && !GicCpuInterface.IsPendingOrActive(ctx, VirtualTimerPpi))
+        if (!ctx.CntvSignalMasked && TimerControl.Output(ctx.CntvCtl, ctx.CntvCval, physical - ctx.CntvOff) && !GicCpuInterface.IsPendingOrActive(ctx, VirtualTimerPpi))
         {
             return VirtualTimerPpi;
         }
 
-        return !ctx.CntpSignalMasked && Asserted(ctx.CntpCtl, ctx.CntpCval, physical) && !GicCpuInterface.IsPendingOrActive(ctx, PhysicalTimerPpi)
+        return !ctx.CntpSignalMasked && TimerControl.Output(ctx.CntpCtl, ctx.CntpCval, physical) && !GicCpuInterface.IsPendingOrActive(ctx, PhysicalTimerPpi)
             ? PhysicalTimerPpi
             : 0;
     }
@@ -209,16 +209,9 @@ public static class GenericTimer
     // ENABLE and IMASK as written; ISTATUS set when enabled and the counter has reached CVAL, both compared as
     // unsigned 64-bit values (Arm ARM, "Operation of the CompareValue views of the timers"); with ENABLE clear
     // ISTATUS reads 0 here (architecturally UNKNOWN).
-    private static ulong Control(ulong ctl, ulong cval, ulong counter)
-    {
-        ulong written = ctl & (CtlEnable | CtlImask);
-        return (written & CtlEnable) != 0 && counter >= cval ? written | CtlIstatus : written;
-    }
+    private static ulong Control(ulong ctl, ulong cval, ulong counter) => TimerControl.WithStatus(ctl & (CtlEnable | CtlImask), cval, counter);
 
     // TVAL reads (CVAL - counter)[31:0]; bits [63:32] are RES0.
     private static ulong TimerValue(ulong cval, ulong counter) => (uint)(cval - counter);
 
-    private static bool Armed(ulong ctl) => (ctl & (CtlEnable | CtlImask)) == CtlEnable;
-
-    private static bool Asserted(ulong ctl, ulong cval, ulong counter) => Armed(ctl) && counter >= cval;
 }

@@ -1,3 +1,5 @@
+using CcaSim.Platform.Execution;
+
 namespace CcaSim.Kvm.Vgic;
 
 /// <summary>
@@ -72,10 +74,10 @@ public static class TimerPpi
     /// <summary>CNTP (EL1 physical timer) PPI, INTID 30.</summary>
     public const int Physical = 30;
 
-    public const ulong CtlEnable = 1UL << 0;
-    public const ulong CtlImask = 1UL << 1;
-    public const ulong CtlIstatus = 1UL << 2;
+    public const ulong CtlEnable = TimerControl.Enable;
+    public const ulong CtlImask = TimerControl.Imask;
+    public const ulong CtlIstatus = TimerControl.Istatus;
 
     /// <summary>CNT{V,P}_CTL_EL0 → line level: ENABLE and ISTATUS set, IMASK clear.</summary>
-    public static bool IsAsserted(ulong cntCtl) => (cntCtl & (CtlEnable | CtlImask | CtlIstatus)) == (CtlEnable | CtlIstatus);
+    public static bool IsAsserted(ulong cntCtl) => TimerControl.IsAsserted(cntCtl);
 }

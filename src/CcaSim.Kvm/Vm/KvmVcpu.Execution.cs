@@ -41,33 +41,27 @@ public sealed partial class KvmVcpu
 /// </summary>
 internal readonly record struct VcpuTimers(ulong CntvCtl, ulong CntvCval, ulong CntpCtl, ulong CntpCval, ulong CntvOff)
 {
-    private const ulong Enable = 1UL << 0;
-    private const ulong Imask = 1UL << 1;
-
     public static VcpuTimers From(RealmVcpuContext ctx) => new(ctx.CntvCtl, ctx.CntvCval, ctx.CntpCtl, ctx.CntpCval, ctx.CntvOff);
 
     /// <summary>kvm_timer_should_fire for the virtual timer at counter <paramref name="now"/>: enabled, not masked, CVAL reached.</summary>
-    public bool VirtualLevel(ulong now) => CanFire(CntvCtl) && unchecked(now - CntvOff) >= CntvCval;
+    public bool VirtualLevel(ulong now) => TimerControl.Output(CntvCtl, CntvCval, unchecked(now - CntvOff));
 
-    public bool PhysicalLevel(ulong now) => CanFire(CntpCtl) && now >= CntpCval;
+    public bool PhysicalLevel(ulong now) => TimerControl.Output(CntpCtl, CntpCval, now);
 
     /// <summary>The earliest system-counter value after <paramref name="now"/> at which a timer that can fire fires; null if none.</summary>
     public ulong? NextDeadline(ulong now)
     {
         ulong? best = null;
-        if (CanFire(CntvCtl) && CntvCval <= ulong.MaxValue - CntvOff && CntvCval + CntvOff > now)
+        if (TimerControl.CanFire(CntvCtl) && CntvCval <= ulong.MaxValue - CntvOff && CntvCval + CntvOff > now)
         {
             best = CntvCval + CntvOff;
         }
 
-        if (CanFire(CntpCtl) && CntpCval > now && (best is null || CntpCval < best))
+        if (TimerControl.CanFire(CntpCtl) && CntpCval > now && (best is null || CntpCval < best))
         {
             best = CntpCval;
         }
 
         return best;
     }
-
-    /// <summary>kvm_timer_irq_can_fire: ENABLE set and IMASK clear.</summary>
-    private static bool CanFire(ulong ctl) => (ctl & (Enable | Imask)) == Enable;
 }

@@ -292,32 +292,19 @@ public sealed partial class RealmManagementMonitor
     private bool CheckPendingTimers(RealmVcpuContext ctx)
     {
         ulong now = _trace.Clock.Now;
-        bool virtualNow = TimerOutput(ctx.CntvCtl, ctx.CntvCval, now - ctx.CntvOff);
-        bool physicalNow = TimerOutput(ctx.CntpCtl, ctx.CntpCval, now);
+        // ISTATUS is live on the PE, so the output is derived from the counter, not from the context's copy.
+        bool virtualNow = TimerControl.Output(ctx.CntvCtl, ctx.CntvCval, now - ctx.CntvOff);
+        bool physicalNow = TimerControl.Output(ctx.CntpCtl, ctx.CntpCval, now);
         ctx.CntvSignalMasked = virtualNow;
         ctx.CntpSignalMasked = physicalNow;
-        bool changed = virtualNow != TimerAsserted(ctx.CntvCtl) || physicalNow != TimerAsserted(ctx.CntpCtl);
+        bool changed = virtualNow != TimerControl.IsAsserted(ctx.CntvCtl) || physicalNow != TimerControl.IsAsserted(ctx.CntpCtl);
 
         // rec_exit reports CNTx_CTL_EL0 as the PE reads it now (TF-RMM report_timer_state_to_ns), ISTATUS included.
-        ctx.CntvCtl = WithStatus(ctx.CntvCtl, ctx.CntvCval, now - ctx.CntvOff);
-        ctx.CntpCtl = WithStatus(ctx.CntpCtl, ctx.CntpCval, now);
+        ctx.CntvCtl = TimerControl.WithStatus(ctx.CntvCtl, ctx.CntvCval, now - ctx.CntvOff);
+        ctx.CntpCtl = TimerControl.WithStatus(ctx.CntpCtl, ctx.CntpCval, now);
         return changed;
     }
 
-    private static ulong WithStatus(ulong ctl, ulong cval, ulong counter) =>
-        (ctl & TimerEnable) != 0 && counter >= cval ? ctl | TimerIstatus : ctl & ~TimerIstatus;
-
-    // CNTx_CTL_EL0: ENABLE 1, ISTATUS 1, IMASK 0 is an asserted output (TF-RMM TIMER_ASSERTED).
-    private static bool TimerAsserted(ulong ctl) => (ctl & (TimerEnable | TimerImask | TimerIstatus)) == (TimerEnable | TimerIstatus);
-
-    // The output at counter value now: ISTATUS is live on the PE (the counter has reached CVAL while enabled), so it is
-    // derived here rather than taken from the context's copy.
-    private static bool TimerOutput(ulong ctl, ulong cval, ulong counter) =>
-        (ctl & (TimerEnable | TimerImask)) == TimerEnable && counter >= cval;
-
-    private const ulong TimerEnable = 1UL << 0;
-    private const ulong TimerImask = 1UL << 1;
-    private const ulong TimerIstatus = 1UL << 2;
 
     /// <summary>
     /// The realm calls answered from registers (and the RTT, read-only) that always complete without an exit: the
