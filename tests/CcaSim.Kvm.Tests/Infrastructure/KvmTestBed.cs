@@ -61,6 +61,27 @@ internal sealed class KvmTestBed
         Assert.Equal(0, Kvm.Vmids.InUse);
         Assert.Equal(0, Kvm.Pages.Leaked);
     }
+
+    /// <summary>KVM_SET_ONE_REG on <paramref name="vcpuFd"/> with the value's bytes in a scratch page of VMM memory.</summary>
+    public static KvmResult SetOneReg(KvmHost kvm, int vcpuFd, ulong id, ReadOnlySpan<byte> value)
+    {
+        ulong scratch = (ulong)kvm.Process.Mmap(4096).ReturnValue;
+        Assert.True(kvm.Process.TryWrite(scratch, value));
+        KvmResult r = kvm.SetOneReg(vcpuFd, new KvmOneReg { Id = id, Addr = scratch });
+        Assert.Equal(0, kvm.Process.Munmap(scratch).ReturnValue);
+        return r;
+    }
+
+    /// <summary>KVM_GET_ONE_REG of a 64-bit register on <paramref name="vcpuFd"/>; the call must succeed.</summary>
+    public static ulong GetOneReg(KvmHost kvm, int vcpuFd, ulong id)
+    {
+        ulong scratch = (ulong)kvm.Process.Mmap(4096).ReturnValue;
+        Assert.Equal(0, kvm.GetOneReg(vcpuFd, new KvmOneReg { Id = id, Addr = scratch }).ReturnValue);
+        byte[] value = new byte[8];
+        Assert.True(kvm.Process.TryRead(scratch, value));
+        Assert.Equal(0, kvm.Process.Munmap(scratch).ReturnValue);
+        return BitConverter.ToUInt64(value);
+    }
 }
 
 /// <summary>
@@ -177,25 +198,10 @@ internal sealed class RealmVmm
     public KvmResult SetReg(int i, ulong id, ulong value) => SetReg(i, id, BitConverter.GetBytes(value));
 
     /// <summary>KVM_SET_ONE_REG of vCPU <paramref name="i"/> with the value's bytes in VMM memory.</summary>
-    public KvmResult SetReg(int i, ulong id, ReadOnlySpan<byte> value)
-    {
-        ulong scratch = (ulong)Kvm.Process.Mmap(4096).ReturnValue;
-        Assert.True(Kvm.Process.TryWrite(scratch, value));
-        KvmResult r = Kvm.SetOneReg(VcpuFds[i], new KvmOneReg { Id = id, Addr = scratch });
-        Assert.Equal(0, Kvm.Process.Munmap(scratch).ReturnValue);
-        return r;
-    }
+    public KvmResult SetReg(int i, ulong id, ReadOnlySpan<byte> value) => KvmTestBed.SetOneReg(Kvm, VcpuFds[i], id, value);
 
     /// <summary>KVM_GET_ONE_REG of a 64-bit register of vCPU <paramref name="i"/>; the call must succeed.</summary>
-    public ulong GetReg(int i, ulong id)
-    {
-        ulong scratch = (ulong)Kvm.Process.Mmap(4096).ReturnValue;
-        Assert.Equal(0, Kvm.GetOneReg(VcpuFds[i], new KvmOneReg { Id = id, Addr = scratch }).ReturnValue);
-        byte[] value = new byte[8];
-        Assert.True(Kvm.Process.TryRead(scratch, value));
-        Assert.Equal(0, Kvm.Process.Munmap(scratch).ReturnValue);
-        return BitConverter.ToUInt64(value);
-    }
+    public ulong GetReg(int i, ulong id) => KvmTestBed.GetOneReg(Kvm, VcpuFds[i], id);
 
     public void SetPrivate(ulong gpa, ulong size, bool isPrivate) =>
         Assert.Equal(0, Kvm.SetMemoryAttributes(VmFd, new KvmMemoryAttributes { Address = gpa, Size = size, Attributes = isPrivate ? KvmMemoryAttributeBits.Private : 0 }).ReturnValue);

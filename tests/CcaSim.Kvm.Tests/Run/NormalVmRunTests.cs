@@ -150,24 +150,9 @@ public sealed class NormalVmRunTests
         public KvmUserspaceMemoryRegion2 Slot(ulong gpa, uint flags, ulong size = RamSize) =>
             new() { Slot = 0, Flags = flags, GuestPhysAddr = gpa, MemorySize = size, UserspaceAddr = Uaddr };
 
-        public KvmResult SetReg(int i, ulong id, ulong value)
-        {
-            ulong scratch = (ulong)Kvm.Process.Mmap(4096).ReturnValue;
-            Assert.True(Kvm.Process.TryWrite(scratch, BitConverter.GetBytes(value)));
-            KvmResult r = Kvm.SetOneReg(VcpuFds[i], new KvmOneReg { Id = id, Addr = scratch });
-            Assert.Equal(0, Kvm.Process.Munmap(scratch).ReturnValue);
-            return r;
-        }
+        public KvmResult SetReg(int i, ulong id, ulong value) => KvmTestBed.SetOneReg(Kvm, VcpuFds[i], id, BitConverter.GetBytes(value));
 
-        public ulong GetReg(int i, ulong id)
-        {
-            ulong scratch = (ulong)Kvm.Process.Mmap(4096).ReturnValue;
-            Assert.Equal(0, Kvm.GetOneReg(VcpuFds[i], new KvmOneReg { Id = id, Addr = scratch }).ReturnValue);
-            byte[] value = new byte[8];
-            Assert.True(Kvm.Process.TryRead(scratch, value));
-            Assert.Equal(0, Kvm.Process.Munmap(scratch).ReturnValue);
-            return BitConverter.ToUInt64(value);
-        }
+        public ulong GetReg(int i, ulong id) => KvmTestBed.GetOneReg(Kvm, VcpuFds[i], id);
 
         /// <summary>What the guest's GIC driver does at boot: distributor on, the timer PPIs enabled on every redistributor.</summary>
         public void EnableGic(ulong ppis = (1UL << 27) | (1UL << 30))
