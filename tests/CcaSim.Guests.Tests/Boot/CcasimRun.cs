@@ -11,20 +11,8 @@ internal sealed record CcasimRunResult(int ExitCode, string Transcript)
     /// <summary>The lines of the transcript, without the empty one after the last newline.</summary>
     public string[] Lines => Transcript.TrimEnd('\n').Split('\n');
 
-    /// <summary>The "TOKEN: hex" lines the payload printed, joined; null when there were none.</summary>
-    public byte[]? Token
-    {
-        get
-        {
-            var hex = new StringBuilder();
-            foreach (string line in Lines.Where(l => l.StartsWith("TOKEN: ", StringComparison.Ordinal)))
-            {
-                hex.Append(line.AsSpan(7).Trim());
-            }
-
-            return hex.Length == 0 ? null : Convert.FromHexString(hex.ToString());
-        }
-    }
+    /// <summary>The token the payload printed, read as `ccasim run --token-out` reads it; null when it printed none (or a malformed one).</summary>
+    public byte[]? Token => GuestToken.Parse(Transcript, out byte[]? token) is null ? token : null;
 
     /// <summary>The value of a "NAME: hex" line (e.g. RIM), or null.</summary>
     public byte[]? HexLine(string name) =>
