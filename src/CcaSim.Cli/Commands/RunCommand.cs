@@ -86,8 +86,9 @@ internal static class RunCommand
                 VmRunResult result;
                 try
                 {
-                    bool progress = PopulateProgress.ShouldShow(isQuiet, !System.Console.IsErrorRedirected, options, PopulateProgress.ImageBytes(options));
-                    result = Boot(machineOptions, out string? failure, progress);
+                    long imageBytes = PopulateProgress.ImageBytes(options);
+                    bool progress = PopulateProgress.ShouldShow(isQuiet, !System.Console.IsErrorRedirected, options, imageBytes);
+                    result = Boot(machineOptions, out string? failure, progress ? imageBytes : null);
                     if (failure is not null)
                     {
                         Program.ReportError($"{Who}: {failure}");
@@ -135,17 +136,17 @@ internal static class RunCommand
     }
 
     /// <summary>
-    /// Creates the machine (under a progress display on standard error if <paramref name="progress"/>) and runs it; a
-    /// configuration or image the VMM refuses is <paramref name="failure"/>.
+    /// Creates the machine (under a progress display on standard error of <paramref name="progressTotal"/> bytes, if
+    /// given) and runs it; a configuration or image the VMM refuses is <paramref name="failure"/>.
     /// </summary>
-    internal static VmRunResult Boot(MachineOptions options, out string? failure, bool progress = false)
+    internal static VmRunResult Boot(MachineOptions options, out string? failure, long? progressTotal = null)
     {
         failure = null;
         CcaSimMachine machine;
         try
         {
-            machine = progress
-                ? PopulateProgress.Show(PopulateProgress.StandardError(), PopulateProgress.ImageBytes(options.Vm), step => CcaSimMachine.Create(options with { Events = options.Events + step }))
+            machine = progressTotal is long total
+                ? PopulateProgress.Show(PopulateProgress.StandardError(), total, step => CcaSimMachine.Create(options with { Events = options.Events + step }))
                 : CcaSimMachine.Create(options);
         }
         catch (VmmException e)
