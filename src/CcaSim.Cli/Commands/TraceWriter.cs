@@ -5,7 +5,6 @@ using CcaSim.Cpu.Disassembly;
 using CcaSim.Platform.Execution;
 using CcaSim.Platform.Tracing;
 using CcaSim.Rmm.Rmi;
-using CcaSim.Rmm.Rsi;
 using CcaSim.Vmm;
 
 namespace CcaSim.Cli.Commands;
@@ -280,7 +279,7 @@ internal sealed class TraceWriter : ITraceSink, IDisposable
                 Hex("x1", e.Arg1);
                 Hex("x2", e.Arg2);
                 Hex("x3", e.Arg3);
-                _json.WriteString("status", RmiStatusName(e.Result));
+                _json.WriteString("status", RmiStatusName(e.Function, e.Result));
                 break;
             case TraceEventKind.RecRun:
                 Slice(track, $"REC run → {RecExitName(e.Function)}", e.Time, e.Duration);
@@ -406,26 +405,14 @@ internal sealed class TraceWriter : ITraceSink, IDisposable
         }
     }
 
-    private static string RmiStatusName(ulong x0) =>
-        (x0 & 0xFF) <= (ulong)RmiStatus.ErrorRtt && x0 >> 16 == 0
-            ? "RMI_" + FunctionNames.SpecName(RmiReturn.Status(x0)) + (RmiReturn.Index(x0) != 0 ? $" ({RmiReturn.Index(x0)})" : "")
-            : "0x" + x0.ToString("x", CultureInfo.InvariantCulture);
+    // The names `ccasim rmm` prints (Console.ResultNames), with the spec's RMI_/RMI_EXIT_ prefixes.
+    private static string RmiStatusName(ulong fid, ulong x0) => x0 >> 16 == 0 ? "RMI_" + ResultNames.RmiStatusName(fid, x0) : ResultNames.RmiStatusName(fid, x0);
 
-    private static string RsiStatusName(ulong x0) =>
-        x0 <= (ulong)RsiStatus.ErrorUnknown ? "RSI_" + FunctionNames.SpecName((RsiStatus)x0) : "0x" + x0.ToString("x", CultureInfo.InvariantCulture);
+    private static string RsiStatusName(ulong x0) => ResultNames.RsiStatusName(x0);
 
     /// <summary>RmiRecExitReason (rmm-1.0.md §4.3) by its spec name.</summary>
-    private static string RecExitName(ulong reason) => (RecExitReason)reason switch
-    {
-        RecExitReason.Sync => "RMI_EXIT_SYNC",
-        RecExitReason.Irq => "RMI_EXIT_IRQ",
-        RecExitReason.Fiq => "RMI_EXIT_FIQ",
-        RecExitReason.Psci => "RMI_EXIT_PSCI",
-        RecExitReason.RipasChange => "RMI_EXIT_RIPAS_CHANGE",
-        RecExitReason.HostCall => "RMI_EXIT_HOST_CALL",
-        RecExitReason.SError => "RMI_EXIT_SERROR",
-        _ => $"exit reason {reason}",
-    };
+    private static string RecExitName(ulong reason) =>
+        reason <= (ulong)RecExitReason.SError ? "RMI_EXIT_" + ResultNames.ExitReasonName(reason) : $"exit reason {reason}";
 
     /// <summary>A buffered event: a VMM event (with the start and instruction count of a KVM_RUN slice) or a trace-port event.</summary>
     private readonly record struct Pending
