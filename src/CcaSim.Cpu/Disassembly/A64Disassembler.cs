@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace CcaSim.Cpu.Disassembly;
 
@@ -68,8 +67,9 @@ public static unsafe class A64Disassembler
 
             try
             {
-                string mnemonic = CString((byte*)insn + _mnemonicOffset, 32);
-                string operands = CString((byte*)insn + _operandsOffset, 160);
+                // cs_insn's mnemonic[32] and op_str[160] are NUL-terminated by Capstone.
+                string mnemonic = Marshal.PtrToStringUTF8(insn + _mnemonicOffset) ?? "";
+                string operands = Marshal.PtrToStringUTF8(insn + _operandsOffset) ?? "";
                 return operands.Length == 0 ? mnemonic : $"{mnemonic} {operands}";
             }
             finally
@@ -77,17 +77,6 @@ public static unsafe class A64Disassembler
                 _free(insn, count);
             }
         }
-    }
-
-    private static string CString(byte* p, int max)
-    {
-        int n = 0;
-        while (n < max && p[n] != 0)
-        {
-            n++;
-        }
-
-        return Encoding.UTF8.GetString(p, n);
     }
 
     private static void EnsureLoaded()
