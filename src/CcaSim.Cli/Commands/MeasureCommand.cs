@@ -20,40 +20,18 @@ internal static class MeasureCommand
     public static Command Create()
     {
         // The VM options as `ccasim run` defines them (lkvm run's names, kvm-realm-abi.md §3.1); --realm is implied.
-        var kernel = new Option<string>("--kernel", "-k") { Description = "Kernel image: an arm64 Image, an AArch64 ELF, or a flat binary loaded at RAM + 0x80000.", Required = true };
-        var initrd = new Option<string?>("--initrd", "-i") { Description = "Initial RAM disk, placed below the device tree." };
-        var bootargs = new Option<string?>("--params", "-p") { Description = "Kernel command line (/chosen/bootargs)." };
-        var mem = CliOptions.Int("--mem", $"RAM in MiB (default {VmOptions.DefaultMemoryMiB}).", VmOptions.DefaultMemoryMiB);
-        mem.Aliases.Add("-m");
-        var cpus = CliOptions.Int("--cpus", "Number of vCPUs (default 1).", 1);
-        cpus.Aliases.Add("-c");
-        var realm = new Option<bool>("--realm") { Description = "Accepted for symmetry with `ccasim run`: only a realm has a measurement, so it is implied." };
-        var algo = new Option<string>("--measurement-algo") { Description = "Realm measurement algorithm: sha256 or sha512 (sha512 uses the pre-v12 CONFIG_REALM compatibility option of the KVM model; v12 itself creates SHA-256 realms only).", DefaultValueFactory = _ => "sha256" };
-        var rpv = new Option<string?>("--realm-pv") { Description = "Realm personalisation value, as kvmtool takes it (the string's bytes, at most 64, zero padded); set through the pre-v12 CONFIG_REALM compatibility option, as v12 itself cannot." };
-        var sveVl = CliOptions.Int("--sve-vl", "SVE vector length in bits (a multiple of 128); the RMM must offer SVE (--feature-register0).");
-        sveVl.Aliases.Add("--sve-max-vl");
-        var pmu = new Option<bool>("--pmu") { Description = "Give every vCPU a PMUv3 (the realm's PMU flag and counter count are measured)." };
-        var pmuCounters = CliOptions.Int("--pmu-counters", "Number of PMU event counters of a realm (PMCR_EL0.N); implies --pmu.");
-        var console = new Option<string>("--console") { Description = "Console device: serial (the 8250 UART, the only one modelled).", DefaultValueFactory = _ => "serial" };
-        var irqchip = new Option<string>("--irqchip") { Description = "Interrupt controller: gicv3 (the only one modelled).", DefaultValueFactory = _ => "gicv3" };
+        var vm = new VmCommandOptions(forMeasure: true);
         var feat0 = new Option<string>("--feature-register0") { Description = "The RMM's RMI feature register 0 (its realm limits: IPA width, breakpoints, PMU, SVE).", DefaultValueFactory = _ => $"0x{FeatureRegister0.ReferenceHostBuildValue:x}" };
         var json = new Option<bool>("--json") { Description = $"Print the reference values as JSON (format \"{ReferenceValues.Format}\"), for `ccasim verify TOKEN --rim FILE`." };
-        var command = new Command("measure", "Compute a realm's RIM offline, without booting it, and the realm claims its attestation token should carry. Example: ccasim measure -k hello.bin -c 2 --json > hello.rv.json")
-        {
-            kernel, initrd, bootargs, mem, cpus, realm, algo, rpv, sveVl, pmu, pmuCounters, console, irqchip, feat0, json,
-        };
+        var command = new Command("measure", "Compute a realm's RIM offline, without booting it, and the realm claims its attestation token should carry.");
+        vm.AddTo(command);
+        command.Options.Add(feat0);
+        command.Options.Add(json);
         command.SetAction(parse =>
         {
-            string algorithm = parse.GetValue(algo)!;
-            MeasurementAlgorithm? hash = algorithm switch
+            if (vm.Resolve(parse, out string? problem) is not VmOptions options)
             {
-                "sha256" => MeasurementAlgorithm.Sha256,
-                "sha512" => MeasurementAlgorithm.Sha512,
-                _ => null,
-            };
-            if (hash is null)
-            {
-                return Usage($"--measurement-algo '{algorithm}' is not sha256 or sha512");
+                return Usage(problem!);
             }
 
             string featText = parse.GetValue(feat0)!;
@@ -64,23 +42,6 @@ internal static class MeasureCommand
             {
                 return Usage($"--feature-register0 '{featText}': {featProblem}");
             }
-
-            var options = new VmOptions
-            {
-                Kernel = parse.GetValue(kernel),
-                Initrd = parse.GetValue(initrd),
-                Params = parse.GetValue(bootargs),
-                MemoryMiB = parse.GetValue(mem),
-                Cpus = parse.GetValue(cpus),
-                Realm = true,
-                MeasurementAlgorithm = hash.Value,
-                RealmPersonalisationValue = parse.GetValue(rpv),
-                SveVectorLength = parse.GetValue(sveVl),
-                Pmu = parse.GetValue(pmu),
-                PmuCounters = parse.GetValue(pmuCounters),
-                Console = parse.GetValue(console)!,
-                Irqchip = parse.GetValue(irqchip)!,
-            };
 
             RealmMeasurement measurement;
             try

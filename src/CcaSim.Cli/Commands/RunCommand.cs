@@ -229,9 +229,14 @@ internal static class RunCommand
     }
 }
 
-/// <summary>The options of <c>lkvm run</c> that CcaSim models (kvm-realm-abi.md §3.1), bound to a <see cref="VmOptions"/>.</summary>
+/// <summary>
+/// The options of <c>lkvm run</c> that CcaSim models (kvm-realm-abi.md §3.1), bound to a <see cref="VmOptions"/>: the
+/// same for <c>run</c> and <c>measure</c>, which measures (so implies --realm), reads no file itself and has no run limits.
+/// </summary>
 internal sealed class VmCommandOptions
 {
+    private readonly bool _forMeasure;
+
     private readonly Option<string> _kernel = new("--kernel", "-k") { Description = "Kernel image: an arm64 Image, an AArch64 ELF, or a flat binary loaded at RAM + 0x80000.", Required = true };
     private readonly Option<string?> _initrd = new("--initrd", "-i") { Description = "Initial RAM disk, placed below the device tree." };
     private readonly Option<string?> _params = new("--params", "-p") { Description = "Kernel command line (/chosen/bootargs)." };
@@ -248,8 +253,16 @@ internal sealed class VmCommandOptions
     private readonly Option<ulong?> _maxInstructions = new("--max-instructions") { Description = "Stop a guest still running after N instructions of virtual time (deterministic).", CustomParser = ParseCount };
     private readonly Option<double?> _timeout = new("--timeout") { Description = "Stop a guest still running after SECONDS of wall time (not deterministic).", CustomParser = ParseSeconds };
 
-    public VmCommandOptions()
+    public VmCommandOptions(bool forMeasure = false)
     {
+        _forMeasure = forMeasure;
+        if (forMeasure)
+        {
+            _realm.Description = "Accepted for symmetry with `ccasim run`: only a realm has a measurement, so it is implied.";
+            _sveVl.Description = "SVE vector length in bits (a multiple of 128); the RMM must offer SVE (--feature-register0).";
+            _pmu.Description = "Give every vCPU a PMUv3 (the realm's PMU flag and counter count are measured).";
+        }
+
         _mem.Aliases.Add("-m");
         _cpus.Aliases.Add("-c");
         _sveVl.Aliases.Add("--sve-max-vl");
@@ -259,9 +272,15 @@ internal sealed class VmCommandOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { _kernel, _initrd, _params, _mem, _cpus, _realm, _algo, _rpv, _sveVl, _pmu, _pmuCounters, _console, _irqchip, _maxInstructions, _timeout })
+        foreach (Option option in new Option[] { _kernel, _initrd, _params, _mem, _cpus, _realm, _algo, _rpv, _sveVl, _pmu, _pmuCounters, _console, _irqchip })
         {
             command.Options.Add(option);
+        }
+
+        if (!_forMeasure)
+        {
+            command.Options.Add(_maxInstructions);
+            command.Options.Add(_timeout);
         }
     }
 
@@ -288,7 +307,7 @@ internal sealed class VmCommandOptions
             Params = parse.GetValue(_params),
             MemoryMiB = parse.GetValue(_mem),
             Cpus = parse.GetValue(_cpus),
-            Realm = parse.GetValue(_realm),
+            Realm = _forMeasure || parse.GetValue(_realm),
             MeasurementAlgorithm = algorithm.Value,
             RealmPersonalisationValue = parse.GetValue(_rpv),
             SveVectorLength = parse.GetValue(_sveVl),
@@ -296,13 +315,14 @@ internal sealed class VmCommandOptions
             PmuCounters = parse.GetValue(_pmuCounters),
             Console = parse.GetValue(_console)!,
             Irqchip = parse.GetValue(_irqchip)!,
-            MaxInstructions = parse.GetValue(_maxInstructions),
-            Timeout = parse.GetValue(_timeout) is double seconds ? TimeSpan.FromSeconds(seconds) : null,
+            MaxInstructions = _forMeasure ? null : parse.GetValue(_maxInstructions),
+            Timeout = !_forMeasure && parse.GetValue(_timeout) is double seconds ? TimeSpan.FromSeconds(seconds) : null,
         };
         problem = options.Validate();
-        if (problem is not null)
+        if (problem is not null || _forMeasure)
         {
-            return null;
+            // measure leaves the images to RimCalculator, which names the file in its one line.
+            return problem is null ? options : null;
         }
 
         // Files are checked here, so that a missing one is a usage error naming the option; what is inside them is
