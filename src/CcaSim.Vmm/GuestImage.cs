@@ -91,6 +91,8 @@ public static class GuestImageLoader
             string reason = e switch
             {
                 FileNotFoundException or DirectoryNotFoundException => "no such file",
+                // .NET reports opening a directory as access denied; say what it is.
+                UnauthorizedAccessException when Directory.Exists(path) => "it is a directory",
                 UnauthorizedAccessException => "permission denied",
                 _ => e.Message,
             };

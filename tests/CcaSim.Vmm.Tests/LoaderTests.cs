@@ -98,6 +98,22 @@ public class LoaderTests
     }
 
     [Fact]
+    public void Directory_SaysItIsADirectory()
+    {
+        string path = Directory.CreateTempSubdirectory("ccasim-vmm-dir-").FullName;
+        try
+        {
+            var e = Assert.Throws<VmmException>(() => GuestImageLoader.LoadFile(path, Ram));
+
+            Assert.Equal($"{path}: cannot read the kernel: it is a directory", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Directory_InsteadOfAFile_IsAnError()
     {
         var e = Assert.Throws<VmmException>(() => GuestImageLoader.LoadFile(Path.GetTempPath(), Ram));
