@@ -74,7 +74,7 @@ internal static class RunCommand
                 return Program.OutputFailed(Who, e);
             }
 
-            using (output)
+            try
             {
                 var machineOptions = new MachineOptions { Vm = options, Rmm = config, PlatformMemorySize = poolSize, ConsoleOutput = output, Events = traceWriter is null ? null : traceWriter.Add, Trace = traceWriter };
                 if (!isQuiet)
@@ -130,6 +130,18 @@ internal static class RunCommand
                 }
 
                 return code;
+            }
+            finally
+            {
+                // After a failed write the buffer still holds the bytes, and disposing would try them again; that
+                // failure was reported once already (OutputFailed), so it must not surface a second time.
+                try
+                {
+                    output.Dispose();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                }
             }
         });
         return command;

@@ -55,6 +55,18 @@ public sealed class RunProcessTests : IDisposable
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("run", "ccasim run: cannot write standard output: No space left on device\n")]
+    [InlineData("run --realm", "ccasim run: cannot write standard output: No space left on device\n")]
+    [InlineData("measure", "ccasim measure: cannot write standard output: No space left on device\n")]
+    public void StandardOutputOnAFullDevice_IsOneLineAndExit3(string command, string expected)
+    {
+        (int code, _, string error) = CcasimProcess.Shell($"CCASIM {command} -k '{GuestFiles.Bin("hello")}' {(command == "measure" ? "" : "-q")} > /dev/full");
+
+        Assert.Equal(ExitCodes.Io, code);
+        Assert.Equal(expected, error);
+    }
+
     [Fact]
     public void Run_RunawayGuest_EndsAtMaxInstructionsWithItsOwnExitCode()
     {
